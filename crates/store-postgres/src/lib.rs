@@ -1,0 +1,180 @@
+//! The scale-out engine: PostgreSQL with native types. Several stateless servers may share
+//! one database; migrations take an advisory lock so only one applies them.
+
+use std::str::FromStr;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use lienhoan_store_sql::engine::{Engine, EngineError, Row, Tx, TypeNames, Value};
+use sqlx::postgres::{PgArguments, PgConnectOptions, PgPool, PgPoolOptions, PgRow};
+use sqlx::{Column, Postgres, Row as _, Transaction, TypeInfo, ValueRef};
+
+pub struct PostgresEngine {
+    pool: PgPool,
+}
+
+static TYPES: TypeNames = TypeNames {
+    uuid: "UUID",
+    date: "DATE",
+    instant: "TIMESTAMPTZ",
+    bool: "BOOLEAN",
+    bytes: "BYTEA",
+    bigint: "BIGINT",
+};
+
+/// An arbitrary constant naming the lock that migrations hold.
+const MIGRATION_LOCK: i64 = 0x4c49_454e_484f_414e;
+
+fn other(e: impl std::fmt::Display) -> EngineError {
+    EngineError::Other(e.to_string())
+}
+
+fn engine_error(e: sqlx::Error) -> EngineError {
+    match &e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => {
+            EngineError::Unique(db.message().to_owned())
+        }
+        _ => other(e),
+    }
+}
+
+impl PostgresEngine {
+    pub async fn open(url: &str) -> Result<Self, EngineError> {
+        let options = PgConnectOptions::from_str(url).map_err(other)?;
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .connect_with(options)
+            .await
+            .map_err(other)?;
+        Ok(Self { pool })
+    }
+
+    async fn begin(&self) -> Result<PgTx, EngineError> {
+        Ok(PgTx {
+            tx: self.pool.begin().await.map_err(engine_error)?,
+        })
+    }
+}
+
+#[async_trait]
+impl Engine for PostgresEngine {
+    fn name(&self) -> &'static str {
+        "postgres"
+    }
+
+    fn type_names(&self) -> &'static TypeNames {
+        &TYPES
+    }
+
+    async fn write(&self) -> Result<Box<dyn Tx>, EngineError> {
+        Ok(Box::new(self.begin().await?))
+    }
+
+    async fn read(&self) -> Result<Box<dyn Tx>, EngineError> {
+        Ok(Box::new(self.begin().await?))
+    }
+
+    async fn migration(&self) -> Result<Box<dyn Tx>, EngineError> {
+        let mut tx = self.begin().await?;
+        tx.execute(
+            "SELECT pg_advisory_xact_lock($1)",
+            vec![Value::Int(Some(MIGRATION_LOCK))],
+        )
+        .await?;
+        Ok(Box::new(tx))
+    }
+}
+
+struct PgTx {
+    tx: Transaction<'static, Postgres>,
+}
+
+fn arguments(params: Vec<Value>) -> Result<PgArguments, EngineError> {
+    use sqlx::Arguments;
+    let mut args = PgArguments::default();
+    for value in params {
+        let added = match value {
+            Value::Bool(v) => args.add(v),
+            Value::Int(v) => args.add(v),
+            Value::Text(v) => args.add(v),
+            Value::Bytes(v) => args.add(v),
+            Value::Uuid(v) => args.add(v),
+            Value::Date(v) => args.add(v),
+            Value::Instant(v) => args.add(v),
+        };
+        added.map_err(other)?;
+    }
+    Ok(args)
+}
+
+fn decode_value(row: &PgRow, i: usize) -> Result<Value, EngineError> {
+    let raw = row.try_get_raw(i).map_err(other)?;
+    if raw.is_null() {
+        return Ok(Value::Text(None));
+    }
+    let kind = raw.type_info().name().to_owned();
+    let get_err = |e: sqlx::Error| other(format!("column {i} ({kind}): {e}"));
+    Ok(match kind.as_str() {
+        "UUID" => Value::Uuid(Some(row.try_get(i).map_err(get_err)?)),
+        "DATE" => Value::Date(Some(row.try_get(i).map_err(get_err)?)),
+        "TIMESTAMPTZ" => Value::Instant(Some(row.try_get(i).map_err(get_err)?)),
+        "BOOL" => Value::Bool(Some(row.try_get(i).map_err(get_err)?)),
+        "INT8" => Value::Int(Some(row.try_get(i).map_err(get_err)?)),
+        "INT4" => Value::Int(Some(row.try_get::<i32, _>(i).map_err(get_err)?.into())),
+        "INT2" => Value::Int(Some(row.try_get::<i16, _>(i).map_err(get_err)?.into())),
+        "BYTEA" => Value::Bytes(Some(row.try_get(i).map_err(get_err)?)),
+        _ => Value::Text(Some(row.try_get(i).map_err(get_err)?)),
+    })
+}
+
+fn decode(rows: Vec<PgRow>) -> Result<Vec<Row>, EngineError> {
+    let Some(first) = rows.first() else {
+        return Ok(Vec::new());
+    };
+    let columns: Arc<[String]> = first
+        .columns()
+        .iter()
+        .map(|c| c.name().to_owned())
+        .collect();
+    rows.iter()
+        .map(|row| {
+            Ok(Row {
+                columns: columns.clone(),
+                values: (0..columns.len())
+                    .map(|i| decode_value(row, i))
+                    .collect::<Result<_, _>>()?,
+            })
+        })
+        .collect()
+}
+
+#[async_trait]
+impl Tx for PgTx {
+    async fn execute(&mut self, sql: &str, params: Vec<Value>) -> Result<u64, EngineError> {
+        let done = sqlx::query_with(sqlx::AssertSqlSafe(sql.to_owned()), arguments(params)?)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(engine_error)?;
+        Ok(done.rows_affected())
+    }
+
+    async fn query(&mut self, sql: &str, params: Vec<Value>) -> Result<Vec<Row>, EngineError> {
+        let rows = sqlx::query_with(sqlx::AssertSqlSafe(sql.to_owned()), arguments(params)?)
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(engine_error)?;
+        decode(rows)
+    }
+
+    async fn execute_script(&mut self, sql: &str) -> Result<(), EngineError> {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
+            .execute(&mut *self.tx)
+            .await
+            .map_err(engine_error)?;
+        Ok(())
+    }
+
+    async fn commit(self: Box<Self>) -> Result<(), EngineError> {
+        self.tx.commit().await.map_err(engine_error)
+    }
+}

@@ -1,0 +1,167 @@
+//! Appending to and reading the hash-chained audit log.
+
+use async_trait::async_trait;
+use lienhoan_domain::access::Actor;
+use lienhoan_domain::audit::{AuditEntry, ChainBreak, ChainVerifier, entry_hash};
+use lienhoan_store::{AuditQuery, AuditStore, AuditView, Page, Progress, StoreResult};
+use uuid::Uuid;
+
+use lienhoan_domain::format::start_of_day;
+
+use crate::engine::{EngineError, Row, Tx};
+use crate::{SqlStore, actor_name, now, page_bounds, params, require};
+
+/// What a write records about itself.
+pub struct Change<'a> {
+    pub action: &'a str,
+    pub target_kind: &'a str,
+    pub target_id: Option<Uuid>,
+    pub summary: serde_json::Value,
+}
+
+/// Appends one entry in the caller's transaction. Updating the head row first takes its lock,
+/// so concurrent appends queue up instead of forking the chain.
+pub async fn record(tx: &mut dyn Tx, actor: &Actor, change: Change<'_>) -> Result<(), EngineError> {
+    let head = tx
+        .query(
+            "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash",
+            vec![],
+        )
+        .await?;
+    let head = head
+        .first()
+        .ok_or_else(|| EngineError::Other("audit head row is missing".into()))?;
+    let mut entry = AuditEntry {
+        seq: head.int("seq")?,
+        id: Uuid::now_v7(),
+        at: now(),
+        actor_id: (actor.user_id != Uuid::nil()).then_some(actor.user_id),
+        actor_name: actor_name(actor).to_owned(),
+        action: change.action.to_owned(),
+        target_kind: change.target_kind.to_owned(),
+        target_id: change.target_id,
+        summary: change.summary,
+        prev_hash: head.text("hash")?,
+        hash: String::new(),
+    };
+    entry.hash = entry_hash(&entry);
+    tx.execute(
+        "INSERT INTO audit_log (seq, id, at, actor_id, actor_name, action, target_kind, target_id, summary, prev_hash, hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        crate::params![
+            entry.seq,
+            entry.id,
+            entry.at,
+            entry.actor_id,
+            entry.actor_name.as_str(),
+            entry.action.as_str(),
+            entry.target_kind.as_str(),
+            entry.target_id,
+            entry.summary.to_string(),
+            entry.prev_hash.as_str(),
+            entry.hash.as_str(),
+        ],
+    )
+    .await?;
+    tx.execute(
+        "UPDATE audit_head SET hash = $1 WHERE id = 1",
+        params![entry.hash.as_str()],
+    )
+    .await?;
+    Ok(())
+}
+
+fn entry(row: &Row) -> Result<AuditEntry, EngineError> {
+    let summary = row.text("summary")?;
+    Ok(AuditEntry {
+        seq: row.int("seq")?,
+        id: row.uuid("id")?,
+        at: row.instant("at")?,
+        actor_id: row.opt_uuid("actor_id")?,
+        actor_name: row.text("actor_name")?,
+        action: row.text("action")?,
+        target_kind: row.text("target_kind")?,
+        target_id: row.opt_uuid("target_id")?,
+        // Text that is not JSON hashes as a JSON string, so tampering still shows.
+        summary: serde_json::from_str(&summary).unwrap_or(serde_json::Value::String(summary)),
+        prev_hash: row.text("prev_hash")?,
+        hash: row.text("hash")?,
+    })
+}
+
+const COLUMNS: &str =
+    "seq, id, at, actor_id, actor_name, action, target_kind, target_id, summary, prev_hash, hash";
+
+#[async_trait]
+impl AuditStore for SqlStore {
+    async fn audit_log(&self, actor: &Actor, query: &AuditQuery) -> StoreResult<Page<AuditView>> {
+        require(actor.can_read_audit())?;
+        let (limit, offset) = page_bounds(query.limit, query.offset);
+        // Dates are Vietnamese calendar days; the log stores instants.
+        let from = query.from.map(start_of_day);
+        let to = query.to.and_then(|d| d.next_day()).map(start_of_day);
+        let filter = "WHERE ($1 IS NULL OR action LIKE $1 || '%')
+              AND ($2 IS NULL OR actor_name = $2)
+              AND ($3 IS NULL OR target_id = $3)
+              AND ($4 IS NULL OR at >= $4)
+              AND ($5 IS NULL OR at < $5)";
+        let args = params![
+            query.action.clone(),
+            query.actor_name.clone(),
+            query.target_id,
+            from,
+            to,
+        ];
+        let mut tx = self.engine.read().await?;
+        let total = tx
+            .query(
+                &format!("SELECT COUNT(*) AS n FROM audit_log {filter}"),
+                args.clone(),
+            )
+            .await?[0]
+            .int("n")?;
+        let mut page_args = args;
+        page_args.extend(params![limit, offset]);
+        let rows = tx
+            .query(
+                &format!(
+                    "SELECT {COLUMNS} FROM audit_log {filter} ORDER BY seq DESC LIMIT $6 OFFSET $7"
+                ),
+                page_args,
+            )
+            .await?;
+        let items = rows.iter().map(entry).collect::<Result<_, _>>()?;
+        Ok(Page { items, total })
+    }
+
+    async fn verify_audit(&self, progress: Progress<'_>) -> StoreResult<Result<u64, ChainBreak>> {
+        let mut tx = self.engine.read().await?;
+        let head = tx
+            .query("SELECT seq, hash FROM audit_head WHERE id = 1", vec![])
+            .await?;
+        let head = head
+            .first()
+            .ok_or_else(|| EngineError::Other("audit head row is missing".into()))?;
+        let mut verifier = ChainVerifier::default();
+        let mut after = 0i64;
+        loop {
+            let rows = tx
+                .query(
+                    &format!(
+                        "SELECT {COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT 1000"
+                    ),
+                    params![after],
+                )
+                .await?;
+            let Some(last) = rows.last() else { break };
+            after = last.int("seq")?;
+            for row in &rows {
+                if let Err(broken) = verifier.push(&entry(row)?) {
+                    return Ok(Err(broken));
+                }
+            }
+            progress(verifier.checked);
+        }
+        Ok(verifier.finish(head.int("seq")?, &head.text("hash")?))
+    }
+}

@@ -1,0 +1,272 @@
+//! The narrow interface an engine adapter provides: transactions that run SQL with `$1`-style
+//! parameters and return rows of plain values. Everything engine-specific (type mapping, how a
+//! write transaction begins, connection setup) lives behind it.
+
+use async_trait::async_trait;
+use time::format_description::well_known::Rfc3339;
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("unique constraint violated: {0}")]
+    Unique(String),
+    #[error("{0}")]
+    Other(String),
+}
+
+/// A parameter or a column value. Each variant carries its own type even when null, because
+/// PostgreSQL needs to know the type of every parameter.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Bool(Option<bool>),
+    Int(Option<i64>),
+    Text(Option<String>),
+    Bytes(Option<Vec<u8>>),
+    Uuid(Option<Uuid>),
+    Date(Option<Date>),
+    Instant(Option<OffsetDateTime>),
+}
+
+impl Value {
+    pub fn is_null(&self) -> bool {
+        matches!(
+            self,
+            Value::Bool(None)
+                | Value::Int(None)
+                | Value::Text(None)
+                | Value::Bytes(None)
+                | Value::Uuid(None)
+                | Value::Date(None)
+                | Value::Instant(None)
+        )
+    }
+}
+
+macro_rules! value_from {
+    ($variant:ident, $ty:ty) => {
+        impl From<$ty> for Value {
+            fn from(v: $ty) -> Self {
+                Value::$variant(Some(v.into()))
+            }
+        }
+        impl From<Option<$ty>> for Value {
+            fn from(v: Option<$ty>) -> Self {
+                Value::$variant(v.map(Into::into))
+            }
+        }
+    };
+}
+value_from!(Bool, bool);
+value_from!(Int, i64);
+value_from!(Text, String);
+value_from!(Text, &str);
+value_from!(Bytes, Vec<u8>);
+value_from!(Uuid, Uuid);
+value_from!(Date, Date);
+value_from!(Instant, OffsetDateTime);
+
+impl From<i32> for Value {
+    fn from(v: i32) -> Self {
+        Value::Int(Some(v.into()))
+    }
+}
+
+/// Builds a parameter list: `params![a, b, c]`.
+#[macro_export]
+macro_rules! params {
+    ($($value:expr),* $(,)?) => { vec![$($crate::engine::Value::from($value)),*] };
+}
+
+/// A result row. Getters accept whatever representation the engine stores a type in, so the
+/// shared queries read SQLite's text dates and PostgreSQL's native ones alike.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub columns: std::sync::Arc<[String]>,
+    pub values: Vec<Value>,
+}
+
+fn bad(column: &str, value: &Value, wanted: &str) -> EngineError {
+    EngineError::Other(format!(
+        "column {column}: cannot read {value:?} as {wanted}"
+    ))
+}
+
+impl Row {
+    fn get(&self, column: &str) -> Result<&Value, EngineError> {
+        self.columns
+            .iter()
+            .position(|c| c == column)
+            .map(|i| &self.values[i])
+            .ok_or_else(|| EngineError::Other(format!("no column {column}")))
+    }
+
+    pub fn opt_text(&self, column: &str) -> Result<Option<String>, EngineError> {
+        match self.get(column)? {
+            Value::Text(v) => Ok(v.clone()),
+            v if v.is_null() => Ok(None),
+            v => Err(bad(column, v, "text")),
+        }
+    }
+
+    pub fn text(&self, column: &str) -> Result<String, EngineError> {
+        self.opt_text(column)?
+            .ok_or_else(|| EngineError::Other(format!("column {column} is null")))
+    }
+
+    pub fn opt_int(&self, column: &str) -> Result<Option<i64>, EngineError> {
+        match self.get(column)? {
+            Value::Int(v) => Ok(*v),
+            v if v.is_null() => Ok(None),
+            v => Err(bad(column, v, "integer")),
+        }
+    }
+
+    pub fn int(&self, column: &str) -> Result<i64, EngineError> {
+        self.opt_int(column)?
+            .ok_or_else(|| EngineError::Other(format!("column {column} is null")))
+    }
+
+    pub fn bool(&self, column: &str) -> Result<bool, EngineError> {
+        match self.get(column)? {
+            Value::Bool(Some(b)) => Ok(*b),
+            Value::Int(Some(i)) => Ok(*i != 0),
+            v => Err(bad(column, v, "boolean")),
+        }
+    }
+
+    pub fn opt_uuid(&self, column: &str) -> Result<Option<Uuid>, EngineError> {
+        match self.get(column)? {
+            Value::Uuid(v) => Ok(*v),
+            Value::Text(Some(s)) => Uuid::parse_str(s)
+                .map(Some)
+                .map_err(|_| bad(column, &Value::Text(Some(s.clone())), "uuid")),
+            v if v.is_null() => Ok(None),
+            v => Err(bad(column, v, "uuid")),
+        }
+    }
+
+    pub fn uuid(&self, column: &str) -> Result<Uuid, EngineError> {
+        self.opt_uuid(column)?
+            .ok_or_else(|| EngineError::Other(format!("column {column} is null")))
+    }
+
+    pub fn opt_date(&self, column: &str) -> Result<Option<Date>, EngineError> {
+        match self.get(column)? {
+            Value::Date(v) => Ok(*v),
+            Value::Text(Some(s)) => {
+                Date::parse(s, time::macros::format_description!("[year]-[month]-[day]"))
+                    .map(Some)
+                    .map_err(|_| bad(column, &Value::Text(Some(s.clone())), "date"))
+            }
+            v if v.is_null() => Ok(None),
+            v => Err(bad(column, v, "date")),
+        }
+    }
+
+    pub fn date(&self, column: &str) -> Result<Date, EngineError> {
+        self.opt_date(column)?
+            .ok_or_else(|| EngineError::Other(format!("column {column} is null")))
+    }
+
+    pub fn instant(&self, column: &str) -> Result<OffsetDateTime, EngineError> {
+        match self.get(column)? {
+            Value::Instant(Some(v)) => Ok(*v),
+            Value::Text(Some(s)) => OffsetDateTime::parse(s, &Rfc3339)
+                .map_err(|_| bad(column, &Value::Text(Some(s.clone())), "instant")),
+            v => Err(bad(column, v, "instant")),
+        }
+    }
+}
+
+/// The text form of an instant where an engine has no native type: RFC 3339 in UTC with six
+/// fractional digits, so that text order is time order.
+pub fn instant_text(at: OffsetDateTime) -> String {
+    let at = lienhoan_domain::audit::storable_instant(at);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
+        at.year(),
+        at.month() as u8,
+        at.day(),
+        at.hour(),
+        at.minute(),
+        at.second(),
+        at.microsecond()
+    )
+}
+
+pub fn date_text(day: Date) -> String {
+    format!(
+        "{:04}-{:02}-{:02}",
+        day.year(),
+        day.month() as u8,
+        day.day()
+    )
+}
+
+#[async_trait]
+pub trait Tx: Send {
+    async fn execute(&mut self, sql: &str, params: Vec<Value>) -> Result<u64, EngineError>;
+    async fn query(&mut self, sql: &str, params: Vec<Value>) -> Result<Vec<Row>, EngineError>;
+    /// Runs several statements without parameters (migrations).
+    async fn execute_script(&mut self, sql: &str) -> Result<(), EngineError>;
+    async fn commit(self: Box<Self>) -> Result<(), EngineError>;
+}
+
+/// Column types by role; the shared schema names these and each engine fills them in.
+pub struct TypeNames {
+    pub uuid: &'static str,
+    pub date: &'static str,
+    pub instant: &'static str,
+    pub bool: &'static str,
+    pub bytes: &'static str,
+    pub bigint: &'static str,
+}
+
+#[async_trait]
+pub trait Engine: Send + Sync + 'static {
+    fn name(&self) -> &'static str;
+    fn type_names(&self) -> &'static TypeNames;
+    /// A transaction that will write: on SQLite it takes the write lock at once.
+    async fn write(&self) -> Result<Box<dyn Tx>, EngineError>;
+    async fn read(&self) -> Result<Box<dyn Tx>, EngineError>;
+    /// A write transaction that also holds the lock for schema changes, so that several
+    /// servers starting together migrate once.
+    async fn migration(&self) -> Result<Box<dyn Tx>, EngineError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn instant_text_sorts_as_time() {
+        let a = instant_text(datetime!(2026-11-22 03:00:00.5 UTC));
+        let b = instant_text(datetime!(2026-11-22 10:00:00 +07:00));
+        assert_eq!(a, "2026-11-22T03:00:00.500000Z");
+        assert!(b < a);
+    }
+
+    #[test]
+    fn rows_read_text_encodings() {
+        let row = Row {
+            columns: vec!["id".to_string(), "d".into(), "at".into(), "n".into()].into(),
+            values: vec![
+                Value::Text(Some("01890a5d-ac96-774b-bcce-b302099a8057".into())),
+                Value::Text(Some("2018-01-24".into())),
+                Value::Text(Some("2026-11-22T03:00:00.500000Z".into())),
+                Value::Text(None),
+            ],
+        };
+        assert!(row.uuid("id").is_ok());
+        assert_eq!(row.date("d").unwrap(), time::macros::date!(2018 - 01 - 24));
+        assert_eq!(
+            row.instant("at").unwrap(),
+            datetime!(2026-11-22 03:00:00.5 UTC)
+        );
+        assert_eq!(row.opt_date("n").unwrap(), None);
+        assert!(row.text("n").is_err());
+        assert!(row.text("missing").is_err());
+    }
+}

@@ -1,0 +1,100 @@
+//! The storage traits implemented once, in SQL that both engines understand, over the narrow
+//! [`engine::Engine`] interface. Engine crates supply connections, type mapping and locking.
+
+pub mod engine;
+mod migrations;
+
+mod accounts;
+mod audit;
+mod clusters;
+mod geo;
+mod organisations;
+mod password;
+
+use async_trait::async_trait;
+use engine::{Engine, EngineError};
+use lienhoan_domain::access::Actor;
+use lienhoan_store::{Store, StoreError, StoreResult};
+pub use migrations::migrate;
+use time::OffsetDateTime;
+
+pub struct SqlStore {
+    engine: Box<dyn Engine>,
+}
+
+impl SqlStore {
+    /// Wraps an engine whose schema is already migrated (see [`migrate`]).
+    pub fn new(engine: Box<dyn Engine>) -> Self {
+        Self { engine }
+    }
+
+    pub fn engine_ref(&self) -> &dyn Engine {
+        self.engine.as_ref()
+    }
+}
+
+impl From<EngineError> for StoreError {
+    fn from(e: EngineError) -> Self {
+        StoreError::Backend(e.to_string())
+    }
+}
+
+fn now() -> OffsetDateTime {
+    lienhoan_domain::audit::storable_instant(OffsetDateTime::now_utc())
+}
+
+fn require(allowed: bool) -> StoreResult<()> {
+    if allowed {
+        Ok(())
+    } else {
+        Err(StoreError::Forbidden)
+    }
+}
+
+/// The organisation to scope by, or `None` for everything: the SQL pattern is
+/// `($n IS NULL OR <row belongs to $n>)`.
+fn scope_param(scope: lienhoan_domain::access::Scope) -> Option<uuid::Uuid> {
+    match scope {
+        lienhoan_domain::access::Scope::All => None,
+        lienhoan_domain::access::Scope::Organisation(id) => Some(id),
+    }
+}
+
+/// A `LIKE` pattern matching folded text anywhere, with the wildcards of the query escaped.
+fn contains_pattern(text: &str) -> Option<String> {
+    let folded = lienhoan_domain::text::fold(text);
+    if folded.is_empty() {
+        return None;
+    }
+    let escaped = folded
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    Some(format!("%{escaped}%"))
+}
+
+fn page_bounds(limit: i64, offset: i64) -> (i64, i64) {
+    let limit = if limit <= 0 {
+        50
+    } else {
+        limit.min(lienhoan_store::PAGE_MAX)
+    };
+    (limit, offset.max(0))
+}
+
+fn actor_name(actor: &Actor) -> &str {
+    &actor.username
+}
+
+#[async_trait]
+impl Store for SqlStore {
+    fn engine(&self) -> &'static str {
+        self.engine.name()
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        let mut tx = self.engine.read().await?;
+        tx.query("SELECT 1 AS one", vec![]).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,48 @@
+//! The shared schema, written once with type placeholders that each engine fills in.
+
+use crate::engine::{Engine, EngineError, TypeNames};
+
+const MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    "foundation",
+    include_str!("../schema/0001_foundation.sql"),
+)];
+
+fn render(sql: &str, types: &TypeNames) -> String {
+    sql.replace("{uuid}", types.uuid)
+        .replace("{date}", types.date)
+        .replace("{instant}", types.instant)
+        .replace("{bool}", types.bool)
+        .replace("{bytes}", types.bytes)
+        .replace("{bigint}", types.bigint)
+}
+
+/// Applies every migration not yet applied, each in the engine's migration transaction.
+/// Returns how many were applied.
+pub async fn migrate(engine: &dyn Engine) -> Result<usize, EngineError> {
+    let mut applied = 0;
+    for (version, name, sql) in MIGRATIONS {
+        let mut tx = engine.migration().await?;
+        tx.execute_script(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL)",
+        )
+        .await?;
+        let done = tx
+            .query(
+                "SELECT version FROM schema_migrations WHERE version = $1",
+                crate::params![*version],
+            )
+            .await?;
+        if done.is_empty() {
+            tx.execute_script(&render(sql, engine.type_names())).await?;
+            tx.execute(
+                "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
+                crate::params![*version, *name],
+            )
+            .await?;
+            applied += 1;
+        }
+        tx.commit().await?;
+    }
+    Ok(applied)
+}

@@ -1,0 +1,217 @@
+//! The embedded engine: one SQLite file in WAL mode, writes in `BEGIN IMMEDIATE` transactions,
+//! every commit synced to disk before it is acknowledged.
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use lienhoan_store_sql::engine::{
+    Engine, EngineError, Row, Tx, TypeNames, Value, date_text, instant_text,
+};
+use sqlx::sqlite::{
+    SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteRow, SqliteSynchronous,
+};
+use sqlx::{Column, Row as _, Sqlite, Transaction, TypeInfo, ValueRef};
+
+pub struct SqliteEngine {
+    pool: SqlitePool,
+}
+
+static TYPES: TypeNames = TypeNames {
+    uuid: "TEXT",
+    date: "TEXT",
+    instant: "TEXT",
+    bool: "INTEGER",
+    bytes: "BLOB",
+    bigint: "INTEGER",
+};
+
+fn other(e: impl std::fmt::Display) -> EngineError {
+    EngineError::Other(e.to_string())
+}
+
+fn engine_error(e: sqlx::Error) -> EngineError {
+    match &e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => {
+            EngineError::Unique(db.message().to_owned())
+        }
+        _ => other(e),
+    }
+}
+
+impl SqliteEngine {
+    /// Opens (creating if needed) a database from a file path or a `sqlite:` URL.
+    pub async fn open(location: &str) -> Result<Self, EngineError> {
+        let options = if location.starts_with("sqlite:") {
+            SqliteConnectOptions::from_str(location).map_err(other)?
+        } else {
+            SqliteConnectOptions::new().filename(location)
+        };
+        let options = options
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(30));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await
+            .map_err(other)?;
+        Ok(Self { pool })
+    }
+
+    async fn begin(&self, statement: &'static str) -> Result<Box<dyn Tx>, EngineError> {
+        let tx = self
+            .pool
+            .begin_with(statement)
+            .await
+            .map_err(engine_error)?;
+        Ok(Box::new(SqliteTx { tx }))
+    }
+}
+
+#[async_trait]
+impl Engine for SqliteEngine {
+    fn name(&self) -> &'static str {
+        "sqlite"
+    }
+
+    fn type_names(&self) -> &'static TypeNames {
+        &TYPES
+    }
+
+    async fn write(&self) -> Result<Box<dyn Tx>, EngineError> {
+        self.begin("BEGIN IMMEDIATE").await
+    }
+
+    async fn read(&self) -> Result<Box<dyn Tx>, EngineError> {
+        self.begin("BEGIN").await
+    }
+
+    async fn migration(&self) -> Result<Box<dyn Tx>, EngineError> {
+        self.begin("BEGIN IMMEDIATE").await
+    }
+}
+
+struct SqliteTx {
+    tx: Transaction<'static, Sqlite>,
+}
+
+/// SQLite numbers parameters `?N`; the shared queries write `$N`.
+fn placeholders(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut in_string = false;
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\'' {
+            in_string = !in_string;
+        }
+        if c == '$' && !in_string && chars.peek().is_some_and(|n| n.is_ascii_digit()) {
+            out.push('?');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn arguments(params: Vec<Value>) -> Result<SqliteArguments, EngineError> {
+    use sqlx::Arguments;
+    let mut args = SqliteArguments::default();
+    for value in params {
+        let added = match value {
+            Value::Bool(v) => args.add(v),
+            Value::Int(v) => args.add(v),
+            Value::Text(v) => args.add(v),
+            Value::Bytes(v) => args.add(v),
+            Value::Uuid(v) => args.add(v.map(|u| u.to_string())),
+            Value::Date(v) => args.add(v.map(date_text)),
+            Value::Instant(v) => args.add(v.map(instant_text)),
+        };
+        added.map_err(other)?;
+    }
+    Ok(args)
+}
+
+fn decode(rows: Vec<SqliteRow>) -> Result<Vec<Row>, EngineError> {
+    let Some(first) = rows.first() else {
+        return Ok(Vec::new());
+    };
+    let columns: Arc<[String]> = first
+        .columns()
+        .iter()
+        .map(|c| c.name().to_owned())
+        .collect();
+    rows.iter()
+        .map(|row| {
+            let values = (0..columns.len())
+                .map(|i| {
+                    let raw = row.try_get_raw(i).map_err(other)?;
+                    if raw.is_null() {
+                        return Ok(Value::Text(None));
+                    }
+                    let kind = raw.type_info().name().to_owned();
+                    Ok(match kind.as_str() {
+                        "INTEGER" => Value::Int(Some(row.try_get(i).map_err(other)?)),
+                        "BLOB" => Value::Bytes(Some(row.try_get(i).map_err(other)?)),
+                        "REAL" => Value::Int(Some(row.try_get::<f64, _>(i).map_err(other)? as i64)),
+                        _ => Value::Text(Some(row.try_get(i).map_err(other)?)),
+                    })
+                })
+                .collect::<Result<_, EngineError>>()?;
+            Ok(Row {
+                columns: columns.clone(),
+                values,
+            })
+        })
+        .collect()
+}
+
+#[async_trait]
+impl Tx for SqliteTx {
+    async fn execute(&mut self, sql: &str, params: Vec<Value>) -> Result<u64, EngineError> {
+        let sql = placeholders(sql);
+        let done = sqlx::query_with(sqlx::AssertSqlSafe(sql), arguments(params)?)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(engine_error)?;
+        Ok(done.rows_affected())
+    }
+
+    async fn query(&mut self, sql: &str, params: Vec<Value>) -> Result<Vec<Row>, EngineError> {
+        let sql = placeholders(sql);
+        let rows = sqlx::query_with(sqlx::AssertSqlSafe(sql), arguments(params)?)
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(engine_error)?;
+        decode(rows)
+    }
+
+    async fn execute_script(&mut self, sql: &str) -> Result<(), EngineError> {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
+            .execute(&mut *self.tx)
+            .await
+            .map_err(engine_error)?;
+        Ok(())
+    }
+
+    async fn commit(self: Box<Self>) -> Result<(), EngineError> {
+        self.tx.commit().await.map_err(engine_error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::placeholders;
+
+    #[test]
+    fn rewrites_numbered_parameters_outside_strings() {
+        assert_eq!(
+            placeholders("SELECT '$1', $1 WHERE a = $12 AND b LIKE '%$%'"),
+            "SELECT '$1', ?1 WHERE a = ?12 AND b LIKE '%$%'"
+        );
+    }
+}

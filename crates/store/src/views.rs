@@ -1,0 +1,146 @@
+//! Read models: domain records joined with the names a reader needs to see.
+
+use lienhoan_domain::access::Role;
+use lienhoan_domain::audit::AuditEntry;
+use lienhoan_domain::cluster::{BoardMember, Cluster, Membership, RegulationVersion, RotationTurn};
+use lienhoan_domain::geo::{AdminLevel, AdminUnit};
+use lienhoan_domain::organisation::Organisation;
+use serde::Serialize;
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+}
+
+pub const PAGE_MAX: i64 = 200;
+
+#[derive(Debug, Clone, Default)]
+pub struct AdminUnitQuery {
+    /// Matched against names and aliases, ignoring diacritics and case.
+    pub text: Option<String>,
+    pub dataset: Option<String>,
+    pub level: Option<AdminLevel>,
+    pub parent_id: Option<Uuid>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AdminUnitView {
+    #[serde(flatten)]
+    pub unit: AdminUnit,
+    pub full_name: String,
+    /// "Huyện Na Hang, Tỉnh Tuyên Quang" for a unit below them.
+    pub parent_path: String,
+    pub successors: Vec<UnitRef>,
+    pub predecessors: Vec<UnitRef>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct UnitRef {
+    pub id: Uuid,
+    pub dataset: String,
+    pub code: String,
+    pub full_name: String,
+}
+
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct GeoImportSummary {
+    pub units_added: u64,
+    pub units_unchanged: u64,
+    pub successions_added: u64,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct OrganisationQuery {
+    pub text: Option<String>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OrganisationView {
+    #[serde(flatten)]
+    pub organisation: Organisation,
+    pub admin_unit_name: String,
+    pub admin_unit_path: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ClusterSummary {
+    #[serde(flatten)]
+    pub cluster: Cluster,
+    pub member_count: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MemberView {
+    #[serde(flatten)]
+    pub membership: Membership,
+    pub organisation_name: String,
+    pub admin_unit_name: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BoardMemberView {
+    #[serde(flatten)]
+    pub member: BoardMember,
+    pub organisation_name: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RotationTurnView {
+    #[serde(flatten)]
+    pub turn: RotationTurn,
+    pub organisation_name: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ClusterDetail {
+    #[serde(flatten)]
+    pub cluster: Cluster,
+    /// Every membership, past and present, in joining order.
+    pub members: Vec<MemberView>,
+    pub board: Vec<BoardMemberView>,
+    pub rotation: Vec<RotationTurnView>,
+    /// Newest version first.
+    pub regulations: Vec<RegulationVersion>,
+    /// Whether the actor's organisation is or was a member.
+    pub actor_is_member: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct UserView {
+    pub id: Uuid,
+    pub username: String,
+    pub display_name: String,
+    pub organisation_id: Option<Uuid>,
+    pub organisation_name: Option<String>,
+    pub role: Role,
+    pub disabled: bool,
+    pub created_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    /// Shown once; only its hash is stored.
+    pub token: String,
+    pub actor: lienhoan_domain::access::Actor,
+    pub expires_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct AuditQuery {
+    pub action: Option<String>,
+    pub actor_name: Option<String>,
+    pub target_id: Option<Uuid>,
+    pub from: Option<Date>,
+    pub to: Option<Date>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+pub type AuditView = AuditEntry;
