@@ -8,6 +8,7 @@ use uuid::Uuid;
 use crate::validation::{Errors, FieldError, NAME_MAX, TEXT_MAX, optional_text, required_text};
 
 /// Which border the cluster spans.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ClusterKind {
@@ -42,6 +43,7 @@ pub struct Cluster {
     pub description: String,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClusterInput {
@@ -107,6 +109,7 @@ impl Membership {
     }
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MembershipInput {
@@ -143,6 +146,7 @@ impl MembershipInput {
     }
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BoardRole {
@@ -178,6 +182,7 @@ pub struct BoardMember {
     pub organisation_id: Uuid,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BoardMemberInput {
@@ -199,6 +204,7 @@ impl BoardMemberInput {
 
 /// One turn of the standing unit: the organisation hosts briefings from `starts_on` to
 /// `ends_on`, both inclusive.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RotationTurn {
@@ -260,6 +266,7 @@ pub struct RegulationVersion {
     pub body: String,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RegulationInput {

@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use crate::validation::{Errors, FieldError, NAME_MAX, required_text};
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AdminLevel {
@@ -86,6 +87,7 @@ pub fn dataset_validity(dataset: &str) -> (Option<Date>, Option<Date>) {
 
 /// A unit an administrator adds for a place that no shipped list has, such as a district
 /// merged before 2025.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewHistoricalUnit {

@@ -5,6 +5,7 @@ use uuid::Uuid;
 
 use crate::validation::{Errors, FieldError, NAME_MAX, required_text};
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OrgKind {
@@ -47,6 +48,7 @@ pub struct Organisation {
     pub admin_unit_id: Uuid,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OrganisationInput {

@@ -1,0 +1,42 @@
+## Problems (API error titles)
+problem-invalid = Invalid input
+problem-not-found = Not found
+problem-forbidden = You are not allowed to do this
+problem-unauthenticated = Sign-in required
+problem-bad-credentials = Wrong username or password
+problem-rate-limited = Too many failed sign-ins; try again in 15 minutes
+problem-internal = System error; please try again later
+problem-json-required = The body must be JSON (Content-Type: application/json)
+problem-body-too-large = The body is too large
+problem-cross-site = Refused: the request did not come from this site
+
+## Field errors
+error-required = This field is required
+error-too-long = Must be at most { $max } characters
+error-control-characters = Contains invalid control characters
+error-date-in-future = The date must not be in the future
+error-end-before-start = The end date must be after the start date
+error-admin-code-format = An administrative unit code has digits only (at most 10)
+error-code-taken = This code is already used
+error-unknown-admin-unit = No such administrative unit
+error-unknown-organisation = No such organisation
+error-join-before-founding = Cannot join before the cluster was founded ({ $founded_on })
+error-leave-before-join = The leaving date must be after the joining date
+error-membership-overlap = The organisation is already a member during this period
+error-membership-organisation-fixed = The organisation of a membership cannot be changed
+error-founding-after-members = The founding date cannot be after the first member joined
+error-not-a-member = This organisation is not a member of the cluster
+error-host-not-member = The standing unit must be a member for its whole turn
+error-rotation-gap = Gap in the rotation: this turn must start the day after the previous one ends
+error-rotation-overlap = Overlap in the rotation: this turn starts before the previous one ends
+error-signed-before-founding = The signing date cannot be before the cluster was founded
+error-signed-before-previous = The signing date cannot be before that of the previous version
+error-username-format = A username has 3–64 characters: unaccented letters, digits, dot, underscore, hyphen
+error-username-taken = This username is taken
+error-password-length = The password must have at least { $min } characters
+error-cannot-disable-self = You cannot disable your own account
+error-json-syntax = Malformed JSON
+error-json-type = Wrong type ({ $detail })
+error-json-unknown-field = Unknown field
+error-json-missing-field = Missing required field
+error-query-parameter = Invalid query parameter ({ $detail })

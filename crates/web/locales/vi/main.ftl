@@ -1,0 +1,42 @@
+## Problems (API error titles)
+problem-invalid = Dữ liệu không hợp lệ
+problem-not-found = Không tìm thấy
+problem-forbidden = Bạn không có quyền thực hiện thao tác này
+problem-unauthenticated = Cần đăng nhập
+problem-bad-credentials = Sai tên đăng nhập hoặc mật khẩu
+problem-rate-limited = Đăng nhập sai quá nhiều lần, vui lòng thử lại sau 15 phút
+problem-internal = Lỗi hệ thống, vui lòng thử lại sau
+problem-json-required = Nội dung gửi lên phải là JSON (Content-Type: application/json)
+problem-body-too-large = Nội dung gửi lên quá lớn
+problem-cross-site = Yêu cầu bị từ chối vì không xuất phát từ trang của hệ thống
+
+## Field errors
+error-required = Trường này là bắt buộc
+error-too-long = Không được dài quá { $max } ký tự
+error-control-characters = Có ký tự điều khiển không hợp lệ
+error-date-in-future = Ngày không được ở tương lai
+error-end-before-start = Ngày kết thúc phải sau ngày bắt đầu
+error-admin-code-format = Mã đơn vị hành chính chỉ gồm chữ số (tối đa 10)
+error-code-taken = Mã này đã được dùng
+error-unknown-admin-unit = Không có đơn vị hành chính này
+error-unknown-organisation = Không có tổ chức này
+error-join-before-founding = Ngày tham gia không được trước ngày thành lập cụm ({ $founded_on })
+error-leave-before-join = Ngày rời cụm phải sau ngày tham gia
+error-membership-overlap = Đơn vị đã là thành viên của cụm trong khoảng thời gian này
+error-membership-organisation-fixed = Không thể đổi đơn vị của một lượt thành viên
+error-founding-after-members = Ngày thành lập không được sau ngày tham gia của thành viên đầu tiên
+error-not-a-member = Đơn vị này không phải thành viên của cụm
+error-host-not-member = Đơn vị thường trực phải là thành viên suốt nhiệm kỳ
+error-rotation-gap = Lịch luân phiên bị hở: nhiệm kỳ này phải bắt đầu ngay sau nhiệm kỳ trước
+error-rotation-overlap = Lịch luân phiên bị chồng: nhiệm kỳ này bắt đầu trước khi nhiệm kỳ trước kết thúc
+error-signed-before-founding = Ngày ký không được trước ngày thành lập cụm
+error-signed-before-previous = Ngày ký không được trước ngày ký của phiên bản trước
+error-username-format = Tên đăng nhập gồm 3–64 ký tự: chữ không dấu, số, dấu chấm, gạch dưới, gạch ngang
+error-username-taken = Tên đăng nhập đã được dùng
+error-password-length = Mật khẩu phải có ít nhất { $min } ký tự
+error-cannot-disable-self = Không thể tự khóa tài khoản của mình
+error-json-syntax = JSON không đúng cú pháp
+error-json-type = Sai kiểu dữ liệu ({ $detail })
+error-json-unknown-field = Trường không được hỗ trợ
+error-json-missing-field = Thiếu trường bắt buộc
+error-query-parameter = Tham số truy vấn không hợp lệ ({ $detail })

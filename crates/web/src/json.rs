@@ -1,0 +1,76 @@
+//! A JSON body extractor whose rejections are problem+json naming the offending field.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::StatusCode;
+use axum::http::header::CONTENT_TYPE;
+use lienhoan_domain::validation::FieldError;
+use serde::de::DeserializeOwned;
+
+use crate::problem::ApiError;
+
+/// Request bodies larger than this are refused before they are read.
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+pub struct JsonBody<T>(pub T);
+
+fn message_key(error: &serde_json::Error, message: &str) -> &'static str {
+    if message.contains("unknown field") {
+        "error-json-unknown-field"
+    } else if message.contains("missing field") {
+        "error-json-missing-field"
+    } else if error.is_syntax() || error.is_eof() {
+        "error-json-syntax"
+    } else {
+        "error-json-type"
+    }
+}
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let is_json = req
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/json"));
+        if !is_json {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "problem-json-required",
+            ));
+        }
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|_| ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "problem-body-too-large"))?;
+        let mut deserializer = serde_json::Deserializer::from_slice(&bytes);
+        let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+            let inner = e.inner();
+            let message = inner.to_string();
+            let mut field = e.path().to_string();
+            // serde names an unknown or missing field only in its message.
+            if let Some(name) = message.split('`').nth(1)
+                && (message.starts_with("unknown field") || message.starts_with("missing field"))
+            {
+                field = if field == "." {
+                    name.to_owned()
+                } else {
+                    format!("{field}.{name}")
+                };
+            }
+            let key = message_key(inner, &message);
+            ApiError::field(
+                StatusCode::BAD_REQUEST,
+                FieldError::new(field.trim_start_matches('.'), key).with("detail", message),
+            )
+        })?;
+        deserializer.end().map_err(|e| {
+            ApiError::field(
+                StatusCode::BAD_REQUEST,
+                FieldError::new("", "error-json-syntax").with("detail", e.to_string()),
+            )
+        })?;
+        Ok(JsonBody(value))
+    }
+}
