@@ -49,9 +49,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
             let inner = e.inner();
             let message = inner.to_string();
             let mut field = e.path().to_string();
-            // serde names an unknown or missing field only in its message.
+            // A missing field's path ends at its parent; serde names the field in its message.
             if let Some(name) = message.split('`').nth(1)
-                && (message.starts_with("unknown field") || message.starts_with("missing field"))
+                && message.starts_with("missing field")
             {
                 field = if field == "." {
                     name.to_owned()
