@@ -122,6 +122,14 @@ async fn insert_succession(tx: &mut dyn Tx, from: Uuid, to: Uuid) -> Result<u64,
     .await
 }
 
+/// Counts one row done, reporting every few hundred.
+fn step(done: &mut u64, progress: Progress<'_>) {
+    *done += 1;
+    if done.is_multiple_of(500) {
+        progress(*done);
+    }
+}
+
 fn level_rank(level: AdminLevel) -> u8 {
     match level {
         AdminLevel::Province => 0,
@@ -156,10 +164,7 @@ impl GeoStore for SqlStore {
         let mut summary = GeoImportSummary::default();
         let mut done = 0u64;
         for record in ordered {
-            done += 1;
-            if done % 500 == 0 {
-                progress(done);
-            }
+            step(&mut done, progress);
             let key = (record.dataset.clone(), record.code.clone());
             if ids.contains_key(&key) {
                 summary.units_unchanged += 1;
@@ -192,10 +197,7 @@ impl GeoStore for SqlStore {
             summary.units_added += 1;
         }
         for record in successions {
-            done += 1;
-            if done % 500 == 0 {
-                progress(done);
-            }
+            step(&mut done, progress);
             let from = ids.get(&(LEGACY_DATASET.into(), record.old_code.clone()));
             let to = ids.get(&(CURRENT_DATASET.into(), record.new_code.clone()));
             let (Some(from), Some(to)) = (from, to) else {
