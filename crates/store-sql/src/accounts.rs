@@ -259,23 +259,15 @@ impl AccountStore for SqlStore {
             if !attempt_allowed(counts[0].int("by_account")?, counts[0].int("by_address")?) {
                 return Err(StoreError::RateLimited);
             }
+            let with_hash = USER_SELECT.replacen("SELECT ", "SELECT u.password_hash, ", 1);
             let rows = tx
                 .query(
-                    &format!("{USER_SELECT} WHERE u.username = $1"),
-                    params![username],
-                )
-                .await?;
-            let hash_rows = tx
-                .query(
-                    "SELECT password_hash FROM users WHERE username = $1",
+                    &format!("{with_hash} WHERE u.username = $1"),
                     params![username],
                 )
                 .await?;
             let found = rows.first().map(user).transpose()?;
-            let hash = hash_rows
-                .first()
-                .map(|r| r.text("password_hash"))
-                .transpose()?;
+            let hash = rows.first().map(|r| r.text("password_hash")).transpose()?;
             (found, hash)
         };
         let matches = password::verify(
