@@ -1,0 +1,269 @@
+//! Incident statistics: what one incident adds to the counters, how figures are grouped, and
+//! comparison with the same range a year earlier.
+
+use serde::{Deserialize, Serialize};
+use time::{Date, Month};
+use uuid::Uuid;
+
+use crate::format::local_date;
+use crate::incident::{Incident, Outcome, category_by_code};
+
+/// The counted measures. Adding and subtracting them keeps counters exact through edits.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Figures {
+    pub incidents: i64,
+    pub people_prosecuted: i64,
+    pub people_sanctioned: i64,
+    pub deaths: i64,
+    pub injured: i64,
+    pub suspects: i64,
+    pub victims: i64,
+    pub damage_vnd: i64,
+}
+
+impl Figures {
+    pub const MEASURES: [&'static str; 8] = [
+        "incidents",
+        "people_prosecuted",
+        "people_sanctioned",
+        "deaths",
+        "injured",
+        "suspects",
+        "victims",
+        "damage_vnd",
+    ];
+
+    pub fn values(&self) -> [i64; 8] {
+        [
+            self.incidents,
+            self.people_prosecuted,
+            self.people_sanctioned,
+            self.deaths,
+            self.injured,
+            self.suspects,
+            self.victims,
+            self.damage_vnd,
+        ]
+    }
+
+    pub fn from_values(v: [i64; 8]) -> Self {
+        Self {
+            incidents: v[0],
+            people_prosecuted: v[1],
+            people_sanctioned: v[2],
+            deaths: v[3],
+            injured: v[4],
+            suspects: v[5],
+            victims: v[6],
+            damage_vnd: v[7],
+        }
+    }
+
+    pub fn scaled(&self, factor: i64) -> Self {
+        Self::from_values(self.values().map(|v| v * factor))
+    }
+
+    pub fn add(&mut self, other: &Figures) {
+        let sum = std::array::from_fn(|i| self.values()[i] + other.values()[i]);
+        *self = Self::from_values(sum);
+    }
+
+    pub fn is_zero(&self) -> bool {
+        self.values().iter().all(|v| *v == 0)
+    }
+}
+
+/// Where an incident's figures are counted: its organisation, commune, category, outcome and
+/// the Vietnamese calendar day it occurred.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CounterKey {
+    pub organisation_id: Uuid,
+    pub commune_id: Uuid,
+    pub category: String,
+    pub outcome: Outcome,
+    pub day: Date,
+}
+
+/// What one incident contributes to the counters.
+pub fn contribution(incident: &Incident) -> (CounterKey, Figures) {
+    let i = &incident.input;
+    let key = CounterKey {
+        organisation_id: incident.organisation_id,
+        commune_id: i.commune_id,
+        category: i.category.clone(),
+        outcome: i.outcome,
+        day: local_date(i.occurred_at),
+    };
+    let figures = Figures {
+        incidents: 1,
+        people_prosecuted: if i.outcome == Outcome::Prosecuted {
+            i.outcome_people
+        } else {
+            0
+        },
+        people_sanctioned: if i.outcome == Outcome::Sanctioned {
+            i.outcome_people
+        } else {
+            0
+        },
+        deaths: i.deaths,
+        injured: i.injured,
+        suspects: i.suspects,
+        victims: i.victims,
+        damage_vnd: i.damage_vnd,
+    };
+    (key, figures)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Dimension {
+    /// The owning organisation.
+    Unit,
+    Category,
+    CategoryGroup,
+    Outcome,
+    Month,
+    Year,
+}
+
+impl Dimension {
+    pub const ALL: [Dimension; 6] = [
+        Self::Unit,
+        Self::Category,
+        Self::CategoryGroup,
+        Self::Outcome,
+        Self::Month,
+        Self::Year,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Unit => "unit",
+            Self::Category => "category",
+            Self::CategoryGroup => "category_group",
+            Self::Outcome => "outcome",
+            Self::Month => "month",
+            Self::Year => "year",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|d| d.as_str() == s)
+    }
+}
+
+/// Parses `unit,category` into dimensions; an unknown name is an error naming it.
+pub fn parse_dimensions(text: &str) -> Result<Vec<Dimension>, String> {
+    let mut dims = Vec::new();
+    for name in text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let dim = Dimension::parse(name).ok_or_else(|| name.to_owned())?;
+        if !dims.contains(&dim) {
+            dims.push(dim);
+        }
+    }
+    Ok(dims)
+}
+
+/// The value of a dimension for one counter row.
+pub fn dimension_value(
+    dim: Dimension,
+    organisation_id: Uuid,
+    category: &str,
+    outcome: Outcome,
+    day: Date,
+) -> String {
+    match dim {
+        Dimension::Unit => organisation_id.to_string(),
+        Dimension::Category => category.to_owned(),
+        Dimension::CategoryGroup => category_by_code(category)
+            .map(|c| c.group.to_owned())
+            .unwrap_or_else(|| "other".into()),
+        Dimension::Outcome => outcome.as_str().to_owned(),
+        Dimension::Month => format!("{:04}-{:02}", day.year(), day.month() as u8),
+        Dimension::Year => format!("{:04}", day.year()),
+    }
+}
+
+/// The same calendar day a year earlier; 29 February becomes 28 February.
+pub fn year_earlier(day: Date) -> Date {
+    let year = day.year() - 1;
+    Date::from_calendar_date(year, day.month(), day.day())
+        .or_else(|_| Date::from_calendar_date(year, Month::February, 28))
+        .expect("28 February exists every year")
+}
+
+/// Change from `previous` to `current`, and the percentage when `previous` is not zero.
+pub fn change(current: i64, previous: i64) -> (i64, Option<f64>) {
+    let difference = current - previous;
+    let percent = (previous != 0).then(|| (difference as f64) * 100.0 / previous as f64);
+    (difference, percent.map(|p| (p * 10.0).round() / 10.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::incident::{IncidentInput, Status};
+    use time::macros::{date, datetime};
+
+    #[test]
+    fn an_incident_counts_on_its_vietnamese_day() {
+        let incident = Incident {
+            id: Uuid::nil(),
+            organisation_id: Uuid::from_u128(1),
+            input: IncidentInput {
+                commune_id: Uuid::from_u128(2),
+                place: String::new(),
+                latitude: None,
+                longitude: None,
+                occurred_at: datetime!(2019-12-31 18:30 UTC),
+                reported_at: datetime!(2019-12-31 19:00 UTC),
+                category: "criminal.drugs".into(),
+                suspects: 3,
+                victims: 0,
+                deaths: 0,
+                injured: 1,
+                damage_vnd: 0,
+                narrative: String::new(),
+                status: Status::Solved,
+                outcome: Outcome::Prosecuted,
+                outcome_people: 3,
+                cross_border: false,
+            },
+            created_at: datetime!(2020-01-01 0:00 UTC),
+            updated_at: datetime!(2020-01-01 0:00 UTC),
+        };
+        let (key, figures) = contribution(&incident);
+        assert_eq!(key.day, date!(2020 - 01 - 01));
+        assert_eq!(figures.people_prosecuted, 3);
+        assert_eq!(figures.people_sanctioned, 0);
+        assert_eq!(
+            dimension_value(
+                Dimension::CategoryGroup,
+                key.organisation_id,
+                &key.category,
+                key.outcome,
+                key.day
+            ),
+            "criminal"
+        );
+        let mut total = figures;
+        total.add(&figures.scaled(-1));
+        assert!(total.is_zero());
+    }
+
+    #[test]
+    fn comparisons() {
+        assert_eq!(year_earlier(date!(2020 - 02 - 29)), date!(2019 - 02 - 28));
+        assert_eq!(year_earlier(date!(2017 - 12 - 14)), date!(2016 - 12 - 14));
+        assert_eq!(change(37, 50), (-13, Some(-26.0)));
+        assert_eq!(change(5, 0), (5, None));
+        assert_eq!(
+            parse_dimensions("unit, year,unit"),
+            Ok(vec![Dimension::Unit, Dimension::Year])
+        );
+        assert_eq!(parse_dimensions("unit,planet"), Err("planet".into()));
+    }
+}
