@@ -22,8 +22,9 @@ static TYPES: TypeNames = TypeNames {
     bigint: "BIGINT",
 };
 
-/// An arbitrary constant naming the lock that migrations hold.
+/// Arbitrary constants naming the locks that migrations and writes hold.
 const MIGRATION_LOCK: i64 = 0x4c49_454e_484f_414e;
+const WRITE_LOCK: i64 = 0x4c49_454e_5752_4954;
 
 fn other(e: impl std::fmt::Display) -> EngineError {
     EngineError::Other(e.to_string())
@@ -49,10 +50,25 @@ impl PostgresEngine {
         Ok(Self { pool })
     }
 
-    async fn begin(&self) -> Result<PgTx, EngineError> {
+    async fn begin(&self, statement: &'static str) -> Result<PgTx, EngineError> {
         Ok(PgTx {
-            tx: self.pool.begin().await.map_err(engine_error)?,
+            tx: self
+                .pool
+                .begin_with(statement)
+                .await
+                .map_err(engine_error)?,
         })
+    }
+
+    /// A transaction holding `lock` until it ends.
+    async fn locked(&self, lock: i64) -> Result<Box<dyn Tx>, EngineError> {
+        let mut tx = self.begin("BEGIN").await?;
+        tx.execute(
+            "SELECT pg_advisory_xact_lock($1)",
+            vec![Value::Int(Some(lock))],
+        )
+        .await?;
+        Ok(Box::new(tx))
     }
 }
 
@@ -66,22 +82,23 @@ impl Engine for PostgresEngine {
         &TYPES
     }
 
+    /// Writes run one at a time, as on SQLite, so that every check a write makes (overlapping
+    /// memberships, the next version number) still holds when it commits.
     async fn write(&self) -> Result<Box<dyn Tx>, EngineError> {
-        Ok(Box::new(self.begin().await?))
+        self.locked(WRITE_LOCK).await
     }
 
+    /// One snapshot for the whole transaction, so a multi-statement read (the audit chain and
+    /// its head) sees a single moment.
     async fn read(&self) -> Result<Box<dyn Tx>, EngineError> {
-        Ok(Box::new(self.begin().await?))
+        Ok(Box::new(
+            self.begin("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                .await?,
+        ))
     }
 
     async fn migration(&self) -> Result<Box<dyn Tx>, EngineError> {
-        let mut tx = self.begin().await?;
-        tx.execute(
-            "SELECT pg_advisory_xact_lock($1)",
-            vec![Value::Int(Some(MIGRATION_LOCK))],
-        )
-        .await?;
-        Ok(Box::new(tx))
+        self.locked(MIGRATION_LOCK).await
     }
 }
 

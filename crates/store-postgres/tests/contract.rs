@@ -1,0 +1,111 @@
+//! The storage contract on PostgreSQL. Runs when `LIENHOAN_TEST_POSTGRES_URL` names a server
+//! (e.g. `postgres://postgres@127.0.0.1:5432/test`); each case creates its own database there
+//! and drops it after the case passed (a failed case keeps it, for a look). Without the
+//! variable every case says so on stderr and passes, unless `LIENHOAN_REQUIRE_POSTGRES` is set
+//! (as CI should), in which case a missing server is a failure.
+
+use lienhoan_store::contract::Fresh;
+use lienhoan_store_postgres::PostgresEngine;
+use lienhoan_store_sql::SqlStore;
+use sqlx::Connection;
+
+const URL_VAR: &str = "LIENHOAN_TEST_POSTGRES_URL";
+const REQUIRE_VAR: &str = "LIENHOAN_REQUIRE_POSTGRES";
+
+/// The same server URL with another database name; query parameters are kept.
+fn with_database(url: &str, database: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let authority_start = base.find("://").map_or(0, |i| i + 3);
+    let base = match base[authority_start..].find('/') {
+        Some(slash) => &base[..authority_start + slash],
+        None => base,
+    };
+    match query {
+        Some(query) => format!("{base}/{database}?{query}"),
+        None => format!("{base}/{database}"),
+    }
+}
+
+async fn run(url: &str, sql: String) -> Result<(), sqlx::Error> {
+    let mut conn = sqlx::PgConnection::connect(url).await?;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+        .execute(&mut conn)
+        .await?;
+    conn.close().await
+}
+
+async fn fresh(case: &'static str) -> Option<Fresh> {
+    let Ok(url) = std::env::var(URL_VAR) else {
+        if std::env::var_os(REQUIRE_VAR).is_some() {
+            panic!("{REQUIRE_VAR} is set but {URL_VAR} is not: the PostgreSQL contract cannot run");
+        }
+        // Written past the test harness's capture, once, so that a skipped suite is seen.
+        static SAID: std::sync::Once = std::sync::Once::new();
+        SAID.call_once(|| {
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr(),
+                "SKIPPED: the PostgreSQL contract suite did not run; set {URL_VAR} \
+                 (e.g. postgres://postgres@127.0.0.1:5432/test) to run it"
+            );
+        });
+        return None;
+    };
+    let database = format!("lienhoan_t_{}", uuid::Uuid::now_v7().simple());
+    // Concurrent CREATE DATABASE can collide on the template; try a few times.
+    let mut attempt = 0;
+    loop {
+        match run(&url, format!("CREATE DATABASE {database}")).await {
+            Ok(()) => break,
+            Err(e) if attempt < 5 => {
+                attempt += 1;
+                eprintln!("CREATE DATABASE {database} failed ({e}); retrying");
+                tokio::time::sleep(std::time::Duration::from_millis(200 * attempt)).await;
+            }
+            Err(e) => panic!("cannot create a test database on {URL_VAR}: {e}"),
+        }
+    }
+    eprintln!("contract case {case}: database {database}");
+    let engine = PostgresEngine::open(&with_database(&url, &database))
+        .await
+        .expect("the test database opens");
+    lienhoan_store_sql::migrate(&engine)
+        .await
+        .expect("the schema migrates");
+    Some(
+        Fresh::new(SqlStore::new(Box::new(engine))).with_teardown(async move {
+            if let Err(e) = run(
+                &url,
+                format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"),
+            )
+            .await
+            {
+                eprintln!("could not drop {database}: {e}");
+            }
+        }),
+    )
+}
+
+lienhoan_store::contract_tests!(fresh);
+
+#[test]
+fn database_names_replace_the_path() {
+    let cases = [
+        (
+            "postgres://postgres@127.0.0.1:5432/test",
+            "postgres://postgres@127.0.0.1:5432/x",
+        ),
+        (
+            "postgres://u:p@h/test?sslmode=disable",
+            "postgres://u:p@h/x?sslmode=disable",
+        ),
+        ("postgres://h:5432", "postgres://h:5432/x"),
+        ("postgresql://h/", "postgresql://h/x"),
+    ];
+    for (url, expected) in cases {
+        assert_eq!(with_database(url, "x"), expected, "{url}");
+    }
+}
