@@ -115,6 +115,22 @@ impl Actor {
         }
     }
 
+    /// Recording or editing an incident owned by `org`.
+    pub fn can_write_incident(&self, org: Uuid) -> bool {
+        match self.role {
+            Role::Admin => true,
+            Role::Coordinator | Role::Commander | Role::Officer => {
+                self.organisation_id == Some(org)
+            }
+            Role::Auditor => false,
+        }
+    }
+
+    pub fn can_delete_incident(&self, org: Uuid) -> bool {
+        self.role == Role::Admin
+            || (self.role == Role::Commander && self.organisation_id == Some(org))
+    }
+
     pub fn can_read_audit(&self) -> bool {
         self.sees_everything()
     }
@@ -242,6 +258,25 @@ mod tests {
                 expected,
                 "{role:?} {target:?}"
             );
+        }
+    }
+
+    #[test]
+    fn who_writes_incidents() {
+        let own = Uuid::from_u128(1);
+        let other = Uuid::from_u128(2);
+        let cases = [
+            (Role::Admin, other, true, true),
+            (Role::Commander, own, true, true),
+            (Role::Commander, other, false, false),
+            (Role::Officer, own, true, false),
+            (Role::Coordinator, own, true, false),
+            (Role::Auditor, own, false, false),
+        ];
+        for (role, org, write, delete) in cases {
+            let a = actor(role, 1);
+            assert_eq!(a.can_write_incident(org), write, "{role:?}");
+            assert_eq!(a.can_delete_incident(org), delete, "{role:?}");
         }
     }
 

@@ -182,6 +182,10 @@ pub struct IncidentInput {
     pub outcome_people: i64,
     #[serde(default)]
     pub cross_border: bool,
+    /// Whether the clusters the owner belongs to see it; cross-border incidents are shared
+    /// unless this says otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shared: Option<bool>,
 }
 
 impl IncidentInput {
@@ -272,6 +276,7 @@ mod tests {
             outcome: Outcome::None,
             outcome_people: 0,
             cross_border: false,
+            shared: None,
         }
     }
 

@@ -231,6 +231,7 @@ mod tests {
                 outcome: Outcome::Prosecuted,
                 outcome_people: 3,
                 cross_border: false,
+                shared: None,
             },
             created_at: datetime!(2020-01-01 0:00 UTC),
             updated_at: datetime!(2020-01-01 0:00 UTC),

@@ -8,8 +8,10 @@ mod accounts;
 mod audit;
 mod clusters;
 mod geo;
+mod incidents;
 mod organisations;
 mod password;
+mod statistics;
 
 use async_trait::async_trait;
 use engine::{Engine, EngineError};

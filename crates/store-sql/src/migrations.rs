@@ -2,11 +2,14 @@
 
 use crate::engine::{Engine, EngineError, TypeNames};
 
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "foundation",
-    include_str!("../schema/0001_foundation.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "foundation",
+        include_str!("../schema/0001_foundation.sql"),
+    ),
+    (2, "incidents", include_str!("../schema/0002_incidents.sql")),
+];
 
 fn render(sql: &str, types: &TypeNames) -> String {
     sql.replace("{uuid}", types.uuid)

@@ -18,6 +18,7 @@ use lienhoan_domain::cluster::{
     RegulationVersion, RotationTurn,
 };
 use lienhoan_domain::geo::{AdminUnit, NewHistoricalUnit, SuccessionRecord, UnitRecord};
+use lienhoan_domain::incident::{Incident, IncidentInput};
 use lienhoan_domain::organisation::{Organisation, OrganisationInput};
 use time::Date;
 use uuid::Uuid;
@@ -167,8 +168,47 @@ pub trait AuditStore {
 }
 
 #[async_trait]
+pub trait IncidentStore {
+    /// Records an incident owned by `organisation_id` (the actor's own unless an admin).
+    async fn create_incident(
+        &self,
+        actor: &Actor,
+        organisation_id: Uuid,
+        input: &IncidentInput,
+    ) -> StoreResult<Incident>;
+    async fn update_incident(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        input: &IncidentInput,
+    ) -> StoreResult<Incident>;
+    /// Only a commander of the owning organisation (or an admin) deletes, giving a reason.
+    async fn delete_incident(&self, actor: &Actor, id: Uuid, reason: &str) -> StoreResult<()>;
+    async fn incident(&self, actor: &Actor, id: Uuid) -> StoreResult<IncidentView>;
+    async fn list_incidents(
+        &self,
+        actor: &Actor,
+        query: &IncidentQuery,
+    ) -> StoreResult<Page<IncidentView>>;
+}
+
+#[async_trait]
+pub trait StatisticsStore {
+    /// Figures read from the counters kept on every write, never from the records.
+    async fn statistics(&self, actor: &Actor, query: &StatisticsQuery) -> StoreResult<Statistics>;
+}
+
+#[async_trait]
 pub trait Store:
-    GeoStore + OrganisationStore + ClusterStore + AccountStore + AuditStore + Send + Sync
+    GeoStore
+    + OrganisationStore
+    + ClusterStore
+    + AccountStore
+    + AuditStore
+    + IncidentStore
+    + StatisticsStore
+    + Send
+    + Sync
 {
     /// The engine's name, for logs and health.
     fn engine(&self) -> &'static str;

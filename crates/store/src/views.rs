@@ -144,3 +144,60 @@ pub struct AuditQuery {
 }
 
 pub type AuditView = AuditEntry;
+
+#[derive(Debug, Clone, Default)]
+pub struct IncidentQuery {
+    pub from: Option<Date>,
+    pub to: Option<Date>,
+    pub organisation_id: Option<Uuid>,
+    pub cluster_id: Option<Uuid>,
+    pub category: Option<String>,
+    pub status: Option<lienhoan_domain::incident::Status>,
+    pub outcome: Option<lienhoan_domain::incident::Outcome>,
+    /// Matched against place and narrative, ignoring diacritics.
+    pub text: Option<String>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct IncidentView {
+    #[serde(flatten)]
+    pub incident: lienhoan_domain::incident::Incident,
+    pub organisation_name: String,
+    pub commune_name: String,
+    /// Shared with the clusters the owner belonged to on the day (cross-border by default).
+    pub shared: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct StatisticsQuery {
+    pub cluster_id: Uuid,
+    pub from: Date,
+    pub to: Date,
+    pub group_by: Vec<lienhoan_domain::stats::Dimension>,
+    pub compare_previous_year: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StatisticsRow {
+    /// One value per grouping dimension, in the order asked.
+    pub keys: Vec<String>,
+    /// Display labels for the keys (organisation names; other keys as they are).
+    pub labels: Vec<String>,
+    pub figures: lienhoan_domain::stats::Figures,
+    pub previous: Option<lienhoan_domain::stats::Figures>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Statistics {
+    pub cluster_id: Uuid,
+    pub from: Date,
+    pub to: Date,
+    pub group_by: Vec<lienhoan_domain::stats::Dimension>,
+    pub rows: Vec<StatisticsRow>,
+    pub total: lienhoan_domain::stats::Figures,
+    pub previous_total: Option<lienhoan_domain::stats::Figures>,
+    pub previous_from: Option<Date>,
+    pub previous_to: Option<Date>,
+}

@@ -1,6 +1,7 @@
 //! `lienhoan demo`: loads the demo world. Every step first looks for what it would create, so
 //! running it again adds nothing.
 
+mod incidents;
 mod seed;
 
 use std::collections::HashMap;
@@ -216,6 +217,11 @@ async fn add_cluster(
         };
         store.add_regulation(system, cluster.id, &input).await?;
     }
+    let seed_value = seed
+        .founded_on
+        .bytes()
+        .fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)));
+    incidents::generate(store, system, seed.incidents, orgs, seed_value).await?;
     Ok(())
 }
 

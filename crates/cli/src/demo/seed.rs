@@ -7,6 +7,9 @@ use lienhoan_domain::cluster::{BoardRole, ClusterKind};
 use lienhoan_domain::geo::AdminLevel;
 use lienhoan_domain::organisation::OrgKind;
 
+use super::incidents;
+use super::incidents::Batch;
+
 /// A place, by its code in the shipped 2024 list or among the historical units below.
 #[derive(Clone, Copy)]
 pub enum Place {
@@ -201,6 +204,8 @@ pub struct ClusterSeed {
         &'static [&'static str],
         &'static str,
     )],
+    /// Record-level incidents generated with the cluster.
+    pub incidents: &'static [Batch],
 }
 
 const NA_HANG_1: &[&str] = &[
@@ -265,6 +270,7 @@ pub const CLUSTERS: &[ClusterSeed] = &[
             NA_HANG_1,
             "Các đơn vị thành viên giao ban định kỳ, trao đổi thông tin về tình hình tội phạm, người xuất cảnh trái phép, di cư tự do và đối tượng trong diện quản lý; phối hợp giải quyết các vụ việc xảy ra trên địa bàn giáp ranh.",
         )],
+        incidents: incidents::NA_HANG,
     },
     ClusterSeed {
         name: "Cụm an ninh liên hoàn giáp ranh số 2 (Nà Hang – Chiêm Hóa – Pác Nặm – Ba Bể – Chợ Đồn)",
@@ -297,6 +303,7 @@ pub const CLUSTERS: &[ClusterSeed] = &[
             NA_HANG_2,
             "Giao ban định kỳ do đơn vị thường trực chủ trì; đơn vị thường trực tổng hợp tình hình và dự thảo báo cáo kết quả phối hợp.",
         )],
+        incidents: &[],
     },
     ClusterSeed {
         name: "Cụm an ninh trật tự khu vực giáp ranh Sông Lô – Sơn Dương",
@@ -356,6 +363,7 @@ pub const CLUSTERS: &[ClusterSeed] = &[
             ],
             "Các xã giáp ranh thường xuyên trao đổi, cung cấp thông tin về tình hình ANTT; phối hợp tuần tra, giải quyết dứt điểm vụ việc, không để phát sinh mâu thuẫn, tranh chấp kéo dài.",
         )],
+        incidents: incidents::SONG_LO,
     },
     ClusterSeed {
         name: "Cụm liên kết đảm bảo ANTT, xóa sơ hở vùng giáp ranh Việt Trì – Vĩnh Tường – Lập Thạch",
@@ -416,6 +424,7 @@ pub const CLUSTERS: &[ClusterSeed] = &[
                 "Sửa đổi sau hội nghị sơ kết 1 năm; kết nạp xã Sông Lô; bổ sung kế hoạch phối hợp phòng ngừa, đấu tranh với tội phạm tín dụng đen.",
             ),
         ],
+        incidents: incidents::VIET_TRI,
     },
     ClusterSeed {
         name: "Cụm \"Liên hoàn về ANTT\" vùng giáp ranh Lệ Thủy – Vĩnh Linh",
@@ -456,6 +465,7 @@ pub const CLUSTERS: &[ClusterSeed] = &[
             &["Công an huyện Lệ Thủy", "Công an huyện Vĩnh Linh"],
             "Ban điều hành cụm xây dựng kế hoạch, tổ chức tuần tra chung, giao ban trao đổi thông tin về đối tượng trong diện quản lý.",
         )],
+        incidents: incidents::LE_THUY,
     },
 ];
 

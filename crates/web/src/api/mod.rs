@@ -4,8 +4,10 @@
 mod audit;
 mod clusters;
 mod geo;
+mod incidents;
 mod organisations;
 mod sessions;
+mod statistics;
 mod users;
 
 use utoipa::OpenApi;
@@ -42,4 +44,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(clusters::router())
         .merge(users::router())
         .merge(audit::router())
+        .merge(incidents::router())
+        .merge(statistics::router())
 }
