@@ -254,7 +254,8 @@ mod tests {
             aliases: vec![],
         };
         assert!(ok.validate().is_ok());
-        let cases: [(fn(&mut NewHistoricalUnit), &str); 4] = [
+        type Edit = fn(&mut NewHistoricalUnit);
+        let cases: [(Edit, &str); 4] = [
             (|u| u.code = "04A".into(), "code"),
             (|u| u.name = " ".into(), "name"),
             (|u| u.parent_id = None, "parent_id"),

@@ -284,7 +284,8 @@ mod tests {
     fn validation_cases() {
         let now = datetime!(2026-11-22 10:00 +07:00);
         assert!(input().validate(now).is_ok());
-        let cases: [(fn(&mut IncidentInput), &str, &str); 8] = [
+        type Edit = fn(&mut IncidentInput);
+        let cases: [(Edit, &str, &str); 8] = [
             (
                 |i| i.occurred_at = datetime!(2027-01-01 0:00 UTC),
                 "occurred_at",
