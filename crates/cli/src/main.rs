@@ -11,6 +11,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use indicatif::ProgressBar;
 use lienhoan_domain::access::Actor;
+use lienhoan_domain::register::{DEFAULT_RETENTION_DAYS, purge_cutoff};
 use lienhoan_store::Store;
 
 #[derive(Parser)]
@@ -44,6 +45,14 @@ enum Command {
         /// Marks cookies `Secure`; set when serving behind HTTPS.
         #[arg(long, env = "LIENHOAN_SECURE_COOKIES")]
         secure_cookies: bool,
+        /// Days a supervised person's record is kept after the decision ends; purged daily.
+        #[arg(long, env = "LIENHOAN_REGISTER_RETENTION_DAYS", default_value_t = DEFAULT_RETENTION_DAYS)]
+        retention_days: i64,
+    },
+    /// Deletes supervised-person records whose decision ended more than the retention ago.
+    Purge {
+        #[arg(long, env = "LIENHOAN_REGISTER_RETENTION_DAYS", default_value_t = DEFAULT_RETENTION_DAYS)]
+        retention_days: i64,
     },
     /// Brings the database schema up to date.
     Migrate,
@@ -111,12 +120,21 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             bind,
             demo,
             secure_cookies,
+            retention_days,
         } => {
             let store = database::open(&cli.database).await?;
             if demo {
                 load_demo(store.as_ref()).await?;
             }
+            tokio::spawn(purge_daily(store.clone(), retention_days));
             serve(store, &bind, &cli.database, demo, secure_cookies).await?;
+        }
+        Command::Purge { retention_days } => {
+            let store = database::open(&cli.database).await?;
+            let removed = purge(store.as_ref(), retention_days).await?;
+            println!(
+                "{removed} expired register record(s) deleted; the audit log keeps their entries"
+            );
         }
         Command::Demo => {
             let store = database::open(&cli.database).await?;
@@ -191,6 +209,26 @@ async fn serve(
     }
     lienhoan_web::serve(lienhoan_web::AppState::new(store, secure_cookies), listener).await?;
     Ok(())
+}
+
+async fn purge(store: &dyn Store, retention_days: i64) -> anyhow::Result<u64> {
+    let today = lienhoan_domain::format::local_date(time::OffsetDateTime::now_utc());
+    Ok(store
+        .purge_register(&Actor::system(), purge_cutoff(today, retention_days))
+        .await?)
+}
+
+/// Purges at start and then once a day, for as long as the server runs.
+async fn purge_daily(store: std::sync::Arc<dyn Store>, retention_days: i64) {
+    let mut every_day = tokio::time::interval(std::time::Duration::from_secs(24 * 60 * 60));
+    loop {
+        every_day.tick().await;
+        match purge(store.as_ref(), retention_days).await {
+            Ok(0) => {}
+            Ok(removed) => tracing::info!(removed, "expired register records purged"),
+            Err(e) => tracing::error!(error = %e, "register purge failed"),
+        }
+    }
 }
 
 async fn verify_audit(store: &dyn Store) -> anyhow::Result<ExitCode> {

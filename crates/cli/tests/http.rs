@@ -550,3 +550,250 @@ async fn audit_verify_finds_an_edited_row() {
         assert!(message.contains("entry 21"), "{engine}: {message}");
     }
 }
+
+/// Starts a second server process on the same database (PostgreSQL only: SQLite is one
+/// process's file).
+fn start_another(database: &str) -> Server {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lienhoan"))
+        .args(["--database", database, "serve", "--bind", "127.0.0.1:0"])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start lienhoan");
+    let stdout = child.stdout.take().expect("piped stdout");
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(start) = line.find("http://") {
+                let rest = &line[start..];
+                let url = rest[..rest.find(' ').unwrap_or(rest.len())].trim_end_matches('/');
+                let _ = sender.send(url.to_owned());
+            }
+        }
+    });
+    let url = receiver.recv().expect("the server prints its URL");
+    Server {
+        child,
+        url,
+        database: database.to_owned(),
+    }
+}
+
+async fn commune_of(server: &Server, token: &str, name: &str) -> String {
+    let (_, units) = get(
+        server,
+        token,
+        &format!("/api/v1/admin-units?level=commune&dataset=2024&q={name}"),
+    )
+    .await;
+    units["items"][0]["id"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn a_cross_border_incident_reaches_the_neighbours_open_browser() {
+    for engine in engines() {
+        let writer_server = start(engine).await;
+        // On PostgreSQL the browser is served by another process, so the event crosses
+        // processes through LISTEN/NOTIFY.
+        let other;
+        let reader_server = if engine == "postgres" {
+            other = start_another(&writer_server.database);
+            &other
+        } else {
+            &writer_server
+        };
+        let officer = login(&writer_server, "officer").await;
+        let commander = login(reader_server, "commander").await;
+        let mut stream = client()
+            .get(format!("{}/api/v1/events", reader_server.url))
+            .bearer_auth(&commander)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(stream.status(), StatusCode::OK);
+        let commune = commune_of(&writer_server, &officer, "quang%20yen").await;
+        let incident = json!({
+            "commune_id": commune, "place": "Bến đò Quang Yên",
+            "occurred_at": "2026-01-05T08:00:00+07:00", "reported_at": "2026-01-05T09:00:00+07:00",
+            "category": "criminal.theft", "status": "received", "outcome": "none",
+            "cross_border": true
+        });
+        let started = std::time::Instant::now();
+        let (status, _, created) = send(
+            &writer_server,
+            &officer,
+            reqwest::Method::POST,
+            "/api/v1/incidents",
+            &incident.to_string(),
+            "vi",
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{engine}: {created}");
+        let id = created["id"].as_str().unwrap();
+        let mut received = String::new();
+        while !received.contains(id) {
+            let chunk = tokio::time::timeout(std::time::Duration::from_secs(5), stream.chunk())
+                .await
+                .unwrap_or_else(|_| panic!("{engine}: no live event within 5 s: {received}"))
+                .unwrap()
+                .expect("the stream stays open");
+            received.push_str(&String::from_utf8_lossy(&chunk));
+        }
+        assert!(received.contains("event: incident"), "{received}");
+        eprintln!("{engine}: live event after {:?}", started.elapsed());
+        let (status, seen) = get(
+            reader_server,
+            &commander,
+            &format!("/api/v1/incidents/{id}"),
+        )
+        .await;
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "{engine}: a shared cross-border incident is visible: {seen}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_register_is_need_to_know_audited_and_purged() {
+    for engine in engines() {
+        let server = start(engine).await;
+        let officer = login(&server, "officer").await;
+        let commander = login(&server, "commander").await;
+        let admin = login(&server, "admin").await;
+        let commune = commune_of(&server, &officer, "quang%20yen").await;
+        let person = |ends_on: &str| {
+            json!({
+                "full_name": "Trần Văn Khải", "birth_year": 1988, "identity_number": "026088001234",
+                "home_commune_id": commune, "decision_type": "probation",
+                "decision_number": "15/2019/HS-ST", "issuing_body": "TAND huyện Sông Lô",
+                "starts_on": "2019-06-01", "ends_on": ends_on
+            })
+            .to_string()
+        };
+        use reqwest::Method;
+        let (status, _, current) = send(
+            &server,
+            &officer,
+            Method::POST,
+            "/api/v1/register/persons",
+            &person("2030-06-01"),
+            "vi",
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{engine}: {current}");
+        let (status, _, expired) = send(
+            &server,
+            &officer,
+            Method::POST,
+            "/api/v1/register/persons",
+            &person("2020-06-01"),
+            "vi",
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED);
+        let current_id = current["id"].as_str().unwrap().to_owned();
+        let expired_id = expired["id"].as_str().unwrap().to_owned();
+        let with_religion =
+            person("2030-06-01").replace("\"birth_year\"", "\"religion\": \"x\", \"birth_year\"");
+        let (status, _, _) = send(
+            &server,
+            &officer,
+            Method::POST,
+            "/api/v1/register/persons",
+            &with_religion,
+            "vi",
+        )
+        .await;
+        assert_eq!(
+            status,
+            StatusCode::BAD_REQUEST,
+            "{engine}: no such field exists"
+        );
+
+        let path = format!("/api/v1/register/persons/{current_id}");
+        assert_eq!(
+            get(&server, &commander, &path).await.0,
+            StatusCode::NOT_FOUND,
+            "{engine}"
+        );
+        assert_eq!(
+            get(&server, &admin, &path).await.0,
+            StatusCode::FORBIDDEN,
+            "{engine}"
+        );
+        let (_, me) = get(&server, &commander, "/api/v1/me").await;
+        let notice = json!({
+            "person_id": current_id, "to_organisation_id": me["organisation_id"],
+            "moved_on": "2026-01-10", "destination": "Thôn Đồng Giang, xã Lãng Công"
+        });
+        let (status, _, _) = send(
+            &server,
+            &officer,
+            Method::POST,
+            "/api/v1/register/movements",
+            &notice.to_string(),
+            "vi",
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED);
+        let before = audit_total(&server, &admin).await;
+        let (status, seen) = get(&server, &commander, &path).await;
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "{engine}: the notified organisation reads it"
+        );
+        assert_eq!(seen["full_name"], "Trần Văn Khải");
+        let (_, log) = get(
+            &server,
+            &admin,
+            &format!("/api/v1/audit?target_id={current_id}&action=register.read"),
+        )
+        .await;
+        assert_eq!(log["total"], 1, "{engine}: the read is in the audit log");
+        assert_eq!(audit_total(&server, &admin).await, before + 1);
+
+        let database = server.database.clone();
+        drop(server);
+        let purge = Command::new(env!("CARGO_BIN_EXE_lienhoan"))
+            .args(["--database", &database, "purge"])
+            .output()
+            .unwrap();
+        assert!(
+            purge.status.success(),
+            "{}",
+            String::from_utf8_lossy(&purge.stderr)
+        );
+        assert!(
+            String::from_utf8_lossy(&purge.stdout).starts_with("1 "),
+            "{engine}"
+        );
+        let server = start_another(&database);
+        let officer = login(&server, "officer").await;
+        let admin = login(&server, "admin").await;
+        let gone = format!("/api/v1/register/persons/{expired_id}");
+        assert_eq!(
+            get(&server, &officer, &gone).await.0,
+            StatusCode::NOT_FOUND,
+            "{engine}: purged"
+        );
+        assert_eq!(
+            get(&server, &officer, &path).await.0,
+            StatusCode::OK,
+            "{engine}: kept"
+        );
+        let (_, log) = get(
+            &server,
+            &admin,
+            &format!("/api/v1/audit?target_id={expired_id}"),
+        )
+        .await;
+        assert!(
+            log["total"].as_i64().unwrap() >= 1,
+            "{engine}: the audit entries stay"
+        );
+    }
+}

@@ -131,6 +131,22 @@ impl Actor {
             || (self.role == Role::Commander && self.organisation_id == Some(org))
     }
 
+    /// Sending bulletins and requests, acknowledging and answering them: people working for a
+    /// member organisation.
+    pub fn can_exchange(&self) -> bool {
+        self.organisation_id.is_some()
+            && matches!(
+                self.role,
+                Role::Coordinator | Role::Commander | Role::Officer
+            )
+    }
+
+    /// Working with the supervised-person register, which is need-to-know: only the
+    /// organisations concerned, never the system-wide roles.
+    pub fn can_use_register(&self) -> bool {
+        self.can_exchange()
+    }
+
     pub fn can_read_audit(&self) -> bool {
         self.sees_everything()
     }
@@ -278,6 +294,24 @@ mod tests {
             assert_eq!(a.can_write_incident(org), write, "{role:?}");
             assert_eq!(a.can_delete_incident(org), delete, "{role:?}");
         }
+    }
+
+    #[test]
+    fn who_exchanges_and_uses_the_register() {
+        let cases = [
+            (Role::Admin, false),
+            (Role::Auditor, false),
+            (Role::Coordinator, true),
+            (Role::Commander, true),
+            (Role::Officer, true),
+        ];
+        for (role, expected) in cases {
+            assert_eq!(actor(role, 1).can_exchange(), expected, "{role:?}");
+            assert_eq!(actor(role, 1).can_use_register(), expected, "{role:?}");
+        }
+        let mut without_org = actor(Role::Officer, 1);
+        without_org.organisation_id = None;
+        assert!(!without_org.can_use_register());
     }
 
     #[test]

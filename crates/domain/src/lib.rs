@@ -4,11 +4,13 @@
 pub mod access;
 pub mod audit;
 pub mod cluster;
+pub mod exchange;
 pub mod format;
 pub mod geo;
 pub mod incident;
 pub mod login;
 pub mod organisation;
+pub mod register;
 pub mod stats;
 pub mod text;
 pub mod validation;

@@ -5,13 +5,19 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use lienhoan_store_sql::engine::{Engine, EngineError, Row, Tx, TypeNames, Value};
+use lienhoan_store_sql::engine::{EVENT_BUFFER, Engine, EngineError, Row, Tx, TypeNames, Value};
+use sqlx::postgres::PgListener;
 use sqlx::postgres::{PgArguments, PgConnectOptions, PgPool, PgPoolOptions, PgRow};
 use sqlx::{Column, Postgres, Row as _, Transaction, TypeInfo, ValueRef};
+use tokio::sync::broadcast;
 
 pub struct PostgresEngine {
     pool: PgPool,
+    events: broadcast::Sender<String>,
 }
+
+/// The channel every server process listens on; NOTIFY delivers on commit.
+const EVENT_CHANNEL: &str = "lienhoan_events";
 
 static TYPES: TypeNames = TypeNames {
     uuid: "UUID",
@@ -47,7 +53,26 @@ impl PostgresEngine {
             .connect_with(options)
             .await
             .map_err(other)?;
-        Ok(Self { pool })
+        let (events, _) = broadcast::channel(EVENT_BUFFER);
+        let mut listener = PgListener::connect_with(&pool).await.map_err(other)?;
+        listener.listen(EVENT_CHANNEL).await.map_err(other)?;
+        let forward = events.clone();
+        tokio::spawn(async move {
+            loop {
+                match listener.recv().await {
+                    Ok(notification) => {
+                        let _ = forward.send(notification.payload().to_owned());
+                    }
+                    // The listener reconnects on the next call; events sent meanwhile are lost,
+                    // which live alerts tolerate (lists reload from the database).
+                    Err(e) => {
+                        tracing::warn!(error = %e, "live events: listener interrupted");
+                        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                    }
+                }
+            }
+        });
+        Ok(Self { pool, events })
     }
 
     async fn begin(&self, statement: &'static str) -> Result<PgTx, EngineError> {
@@ -99,6 +124,10 @@ impl Engine for PostgresEngine {
 
     async fn migration(&self) -> Result<Box<dyn Tx>, EngineError> {
         self.locked(MIGRATION_LOCK).await
+    }
+
+    fn subscribe(&self) -> broadcast::Receiver<String> {
+        self.events.subscribe()
     }
 }
 
@@ -188,6 +217,18 @@ impl Tx for PgTx {
             .execute(&mut *self.tx)
             .await
             .map_err(engine_error)?;
+        Ok(())
+    }
+
+    async fn publish(&mut self, payload: String) -> Result<(), EngineError> {
+        self.execute(
+            "SELECT pg_notify($1, $2)",
+            vec![
+                Value::Text(Some(EVENT_CHANNEL.to_owned())),
+                Value::Text(Some(payload)),
+            ],
+        )
+        .await?;
         Ok(())
     }
 

@@ -169,13 +169,20 @@ impl Row {
             .ok_or_else(|| EngineError::Other(format!("column {column} is null")))
     }
 
-    pub fn instant(&self, column: &str) -> Result<OffsetDateTime, EngineError> {
+    pub fn opt_instant(&self, column: &str) -> Result<Option<OffsetDateTime>, EngineError> {
         match self.get(column)? {
-            Value::Instant(Some(v)) => Ok(*v),
+            Value::Instant(v) => Ok(*v),
             Value::Text(Some(s)) => OffsetDateTime::parse(s, &Rfc3339)
+                .map(Some)
                 .map_err(|_| bad(column, &Value::Text(Some(s.clone())), "instant")),
+            v if v.is_null() => Ok(None),
             v => Err(bad(column, v, "instant")),
         }
+    }
+
+    pub fn instant(&self, column: &str) -> Result<OffsetDateTime, EngineError> {
+        self.opt_instant(column)?
+            .ok_or_else(|| EngineError::Other(format!("column {column} is null")))
     }
 }
 
@@ -210,6 +217,9 @@ pub trait Tx: Send {
     async fn query(&mut self, sql: &str, params: Vec<Value>) -> Result<Vec<Row>, EngineError>;
     /// Runs several statements without parameters (migrations).
     async fn execute_script(&mut self, sql: &str) -> Result<(), EngineError>;
+    /// Publishes a live event to every server process once, and only if, this transaction
+    /// commits.
+    async fn publish(&mut self, payload: String) -> Result<(), EngineError>;
     async fn commit(self: Box<Self>) -> Result<(), EngineError>;
 }
 
@@ -233,7 +243,12 @@ pub trait Engine: Send + Sync + 'static {
     /// A write transaction that also holds the lock for schema changes, so that several
     /// servers starting together migrate once.
     async fn migration(&self) -> Result<Box<dyn Tx>, EngineError>;
+    /// Live events published by committed transactions of any server process on this database.
+    fn subscribe(&self) -> tokio::sync::broadcast::Receiver<String>;
 }
+
+/// How many live events a slow subscriber may fall behind before it misses some.
+pub const EVENT_BUFFER: usize = 1024;
 
 #[cfg(test)]
 mod tests {

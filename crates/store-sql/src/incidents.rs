@@ -7,12 +7,15 @@ use lienhoan_domain::incident::{Incident, IncidentInput, Outcome, Status};
 use lienhoan_domain::stats::{Figures, contribution};
 use lienhoan_domain::text::fold;
 use lienhoan_domain::validation::FieldError;
-use lienhoan_store::{IncidentQuery, IncidentStore, IncidentView, Page, StoreError, StoreResult};
+use lienhoan_store::{
+    IncidentQuery, IncidentStore, IncidentView, LiveEvent, Page, StoreError, StoreResult,
+};
 use serde_json::json;
 use uuid::Uuid;
 
 use crate::audit::{Change, record};
 use crate::engine::{EngineError, Row, Tx};
+use crate::events::{cluster_neighbours, publish};
 use crate::{SqlStore, contains_pattern, now, page_bounds, params, require, scope_param};
 
 const COLUMNS: &str =
@@ -269,6 +272,16 @@ impl IncidentStore for SqlStore {
         check_commune(tx.as_mut(), organisation_id, input.commune_id).await?;
         write_row(tx.as_mut(), &incident, shared, true).await?;
         count(tx.as_mut(), &incident, 1).await?;
+        if input.cross_border {
+            let day = local_date(incident.input.occurred_at);
+            let event = LiveEvent {
+                kind: "incident".into(),
+                recipients: cluster_neighbours(tx.as_mut(), organisation_id, day).await?,
+                title: incident.input.place.clone(),
+                link: format!("/incidents/{}", incident.id),
+            };
+            publish(tx.as_mut(), &event).await?;
+        }
         record(
             tx.as_mut(),
             actor,

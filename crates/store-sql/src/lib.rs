@@ -7,10 +7,13 @@ mod migrations;
 mod accounts;
 mod audit;
 mod clusters;
+mod events;
+mod exchange;
 mod geo;
 mod incidents;
 mod organisations;
 mod password;
+mod register;
 mod statistics;
 
 use async_trait::async_trait;
@@ -98,5 +101,9 @@ impl Store for SqlStore {
         let mut tx = self.engine.read().await?;
         tx.query("SELECT 1 AS one", vec![]).await?;
         Ok(())
+    }
+
+    fn subscribe(&self) -> tokio::sync::broadcast::Receiver<String> {
+        self.engine.subscribe()
     }
 }

@@ -9,6 +9,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../schema/0001_foundation.sql"),
     ),
     (2, "incidents", include_str!("../schema/0002_incidents.sql")),
+    (
+        3,
+        "exchange and register",
+        include_str!("../schema/0003_exchange_register.sql"),
+    ),
 ];
 
 fn render(sql: &str, types: &TypeNames) -> String {

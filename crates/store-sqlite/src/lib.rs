@@ -7,16 +7,19 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use lienhoan_store_sql::engine::{
-    Engine, EngineError, Row, Tx, TypeNames, Value, date_text, instant_text,
+    EVENT_BUFFER, Engine, EngineError, Row, Tx, TypeNames, Value, date_text, instant_text,
 };
 use sqlx::sqlite::{
     SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
     SqliteRow, SqliteSynchronous,
 };
 use sqlx::{Column, Row as _, Sqlite, Transaction, TypeInfo, ValueRef};
+use tokio::sync::broadcast;
 
 pub struct SqliteEngine {
     pool: SqlitePool,
+    /// One process owns a SQLite file, so live events fan out in memory.
+    events: broadcast::Sender<String>,
 }
 
 static TYPES: TypeNames = TypeNames {
@@ -60,7 +63,8 @@ impl SqliteEngine {
             .connect_with(options)
             .await
             .map_err(other)?;
-        Ok(Self { pool })
+        let (events, _) = broadcast::channel(EVENT_BUFFER);
+        Ok(Self { pool, events })
     }
 
     async fn begin(&self, statement: &'static str) -> Result<Box<dyn Tx>, EngineError> {
@@ -69,7 +73,11 @@ impl SqliteEngine {
             .begin_with(statement)
             .await
             .map_err(engine_error)?;
-        Ok(Box::new(SqliteTx { tx }))
+        Ok(Box::new(SqliteTx {
+            tx,
+            pending: Vec::new(),
+            events: self.events.clone(),
+        }))
     }
 }
 
@@ -94,10 +102,17 @@ impl Engine for SqliteEngine {
     async fn migration(&self) -> Result<Box<dyn Tx>, EngineError> {
         self.begin("BEGIN IMMEDIATE").await
     }
+
+    fn subscribe(&self) -> broadcast::Receiver<String> {
+        self.events.subscribe()
+    }
 }
 
 struct SqliteTx {
     tx: Transaction<'static, Sqlite>,
+    /// Events to send once the commit succeeds.
+    pending: Vec<String>,
+    events: broadcast::Sender<String>,
 }
 
 /// SQLite numbers parameters `?N`; the shared queries write `$N`.
@@ -198,8 +213,23 @@ impl Tx for SqliteTx {
         Ok(())
     }
 
+    async fn publish(&mut self, payload: String) -> Result<(), EngineError> {
+        self.pending.push(payload);
+        Ok(())
+    }
+
     async fn commit(self: Box<Self>) -> Result<(), EngineError> {
-        self.tx.commit().await.map_err(engine_error)
+        let SqliteTx {
+            tx,
+            pending,
+            events,
+        } = *self;
+        tx.commit().await.map_err(engine_error)?;
+        for payload in pending {
+            // No subscriber is not an error: nobody is watching.
+            let _ = events.send(payload);
+        }
+        Ok(())
     }
 }
 

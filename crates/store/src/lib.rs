@@ -17,9 +17,11 @@ use lienhoan_domain::cluster::{
     BoardMemberInput, Cluster, ClusterInput, Membership, MembershipInput, RegulationInput,
     RegulationVersion, RotationTurn,
 };
+use lienhoan_domain::exchange::{AnswerInput, MessageInput};
 use lienhoan_domain::geo::{AdminUnit, NewHistoricalUnit, SuccessionRecord, UnitRecord};
 use lienhoan_domain::incident::{Incident, IncidentInput};
 use lienhoan_domain::organisation::{Organisation, OrganisationInput};
+use lienhoan_domain::register::{MovementInput, PersonInput};
 use time::Date;
 use uuid::Uuid;
 
@@ -199,6 +201,50 @@ pub trait StatisticsStore {
 }
 
 #[async_trait]
+pub trait ExchangeStore {
+    async fn send_message(&self, actor: &Actor, input: &MessageInput) -> StoreResult<MessageView>;
+    /// Messages to the actor's organisation (`sent` false) or from it (`sent` true).
+    async fn messages(&self, actor: &Actor, query: &MessageQuery)
+    -> StoreResult<Page<MessageView>>;
+    /// One message; opening it marks it read for the actor.
+    async fn message(&self, actor: &Actor, id: Uuid) -> StoreResult<MessageView>;
+    async fn acknowledge_message(&self, actor: &Actor, id: Uuid) -> StoreResult<()>;
+    async fn answer_message(&self, actor: &Actor, id: Uuid, input: &AnswerInput)
+    -> StoreResult<()>;
+    /// Messages to the actor's organisation that the actor has not opened.
+    async fn unread_count(&self, actor: &Actor) -> StoreResult<i64>;
+}
+
+/// Personal data under a legal decision: need-to-know, every read audited, purged after the
+/// decision ends plus the retention period.
+#[async_trait]
+pub trait RegisterStore {
+    async fn add_person(&self, actor: &Actor, input: &PersonInput) -> StoreResult<PersonView>;
+    async fn update_person(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        input: &PersonInput,
+    ) -> StoreResult<PersonView>;
+    async fn person(&self, actor: &Actor, id: Uuid) -> StoreResult<PersonView>;
+    async fn list_persons(
+        &self,
+        actor: &Actor,
+        query: &PersonQuery,
+    ) -> StoreResult<Page<PersonView>>;
+    async fn notify_movement(
+        &self,
+        actor: &Actor,
+        input: &MovementInput,
+    ) -> StoreResult<MovementView>;
+    /// Notices sent by or to the actor's organisation, newest first.
+    async fn movements(&self, actor: &Actor) -> StoreResult<Vec<MovementView>>;
+    async fn acknowledge_movement(&self, actor: &Actor, id: Uuid) -> StoreResult<()>;
+    /// Deletes records whose decision ended before `cutoff`, keeping only the audit entries.
+    async fn purge_register(&self, actor: &Actor, cutoff: Date) -> StoreResult<u64>;
+}
+
+#[async_trait]
 pub trait Store:
     GeoStore
     + OrganisationStore
@@ -207,10 +253,14 @@ pub trait Store:
     + AuditStore
     + IncidentStore
     + StatisticsStore
+    + ExchangeStore
+    + RegisterStore
     + Send
     + Sync
 {
     /// The engine's name, for logs and health.
     fn engine(&self) -> &'static str;
     async fn ping(&self) -> StoreResult<()>;
+    /// Live events (JSON [`LiveEvent`]s) committed by any server process.
+    fn subscribe(&self) -> tokio::sync::broadcast::Receiver<String>;
 }

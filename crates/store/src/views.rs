@@ -201,3 +201,88 @@ pub struct Statistics {
     pub previous_from: Option<Date>,
     pub previous_to: Option<Date>,
 }
+
+/// A notification for the open browsers of the recipient organisations' users.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct LiveEvent {
+    /// `incident`, `bulletin`, `request` or `movement`.
+    pub kind: String,
+    pub recipients: Vec<Uuid>,
+    pub title: String,
+    /// The page that shows it.
+    pub link: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct MessageQuery {
+    pub sent: bool,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RecipientView {
+    pub organisation_id: Uuid,
+    pub organisation_name: String,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub acknowledged_at: Option<OffsetDateTime>,
+    pub answer: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub answered_at: Option<OffsetDateTime>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MessageView {
+    pub id: Uuid,
+    pub kind: lienhoan_domain::exchange::MessageKind,
+    pub cluster_id: Uuid,
+    pub cluster_name: String,
+    pub sender_organisation_id: Uuid,
+    pub sender_organisation_name: String,
+    pub title: String,
+    pub body: String,
+    pub deadline: Option<Date>,
+    pub incident_id: Option<Uuid>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    pub recipients: Vec<RecipientView>,
+    /// A request past its deadline that the actor's organisation (or, for the sender, some
+    /// addressee) has not answered.
+    pub overdue: bool,
+    pub read: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct PersonQuery {
+    pub text: Option<String>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PersonView {
+    pub id: Uuid,
+    pub organisation_id: Uuid,
+    pub organisation_name: String,
+    #[serde(flatten)]
+    pub person: lienhoan_domain::register::PersonInput,
+    pub home_commune_name: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MovementView {
+    pub id: Uuid,
+    pub person_id: Uuid,
+    pub person_name: String,
+    pub from_organisation_id: Uuid,
+    pub from_organisation_name: String,
+    pub to_organisation_id: Uuid,
+    pub to_organisation_name: String,
+    pub moved_on: Date,
+    pub destination: String,
+    pub note: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub acknowledged_at: Option<OffsetDateTime>,
+}

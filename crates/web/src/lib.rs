@@ -5,6 +5,7 @@ mod api;
 mod auth;
 mod i18n;
 mod json;
+mod live;
 mod ops;
 mod pages;
 mod problem;
@@ -53,6 +54,7 @@ pub fn app(state: AppState) -> Router {
         .merge(api_router)
         .merge(pages::router())
         .merge(ops::router(openapi))
+        .route("/api/v1/events", axum::routing::get(live::events))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             auth::same_origin_guard,

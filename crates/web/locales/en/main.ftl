@@ -313,3 +313,7 @@ error-outside-vietnam = The coordinates are outside Viet Nam
 error-commune-outside-area = This commune is outside the organisation's area
 error-status-transition = Cannot move from status "{ $from }" to this status
 error-unknown-dimension = No such grouping
+error-date-in-past = The deadline cannot be in the past
+error-unknown-incident = No such incident
+error-birth-year = Invalid year of birth
+error-identity-number = A personal identification number has exactly 12 digits

@@ -313,3 +313,7 @@ error-outside-vietnam = Tọa độ nằm ngoài lãnh thổ Việt Nam
 error-commune-outside-area = Xã này không thuộc địa bàn của đơn vị
 error-status-transition = Không thể chuyển trạng thái từ "{ $from }" sang trạng thái này
 error-unknown-dimension = Không có tiêu chí nhóm này
+error-date-in-past = Hạn không được ở quá khứ
+error-unknown-incident = Không có vụ việc này
+error-birth-year = Năm sinh không hợp lệ
+error-identity-number = Số định danh cá nhân gồm đúng 12 chữ số

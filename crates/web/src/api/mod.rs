@@ -3,9 +3,11 @@
 
 mod audit;
 mod clusters;
+mod exchange;
 mod geo;
 mod incidents;
 mod organisations;
+mod register;
 mod sessions;
 mod statistics;
 mod users;
@@ -46,4 +48,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(audit::router())
         .merge(incidents::router())
         .merge(statistics::router())
+        .merge(exchange::router())
+        .merge(register::router())
 }
