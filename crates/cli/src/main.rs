@@ -63,6 +63,13 @@ enum Command {
         #[command(subcommand)]
         command: user::UserCommand,
     },
+    /// Imports a filled incident template (CSV or XLSX): every row, or none.
+    Import {
+        file: std::path::PathBuf,
+        /// The owning organisation's id.
+        #[arg(long)]
+        organisation: uuid::Uuid,
+    },
     /// Administrative geography.
     Geo {
         #[command(subcommand)]
@@ -128,6 +135,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             tokio::spawn(purge_daily(store.clone(), retention_days));
             serve(store, &bind, &cli.database, demo, secure_cookies).await?;
+        }
+        Command::Import { file, organisation } => {
+            let store = database::open(&cli.database).await?;
+            return import_incidents(store.as_ref(), &file, organisation).await;
         }
         Command::Purge { retention_days } => {
             let store = database::open(&cli.database).await?;
@@ -209,6 +220,40 @@ async fn serve(
     }
     lienhoan_web::serve(lienhoan_web::AppState::new(store, secure_cookies), listener).await?;
     Ok(())
+}
+
+async fn import_incidents(
+    store: &dyn Store,
+    file: &std::path::Path,
+    organisation: uuid::Uuid,
+) -> anyhow::Result<ExitCode> {
+    use lienhoan_import::incidents::{ImportError, import};
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let bar = ProgressBar::new_spinner();
+    bar.set_message("Nhập vụ việc / importing incidents");
+    let result = import(store, &Actor::system(), organisation, &bytes, &|n| {
+        bar.set_message(format!("{n} rows written"))
+    })
+    .await;
+    bar.finish_and_clear();
+    match result {
+        Ok(count) => {
+            println!("{count} incidents imported");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(ImportError::Cells(errors)) => {
+            eprintln!("nothing imported: {} problem(s)", errors.len());
+            for e in errors.iter().take(50) {
+                eprintln!(
+                    "  line {}, column {}: {} {:?}",
+                    e.line, e.column, e.key, e.value
+                );
+            }
+            Ok(ExitCode::from(2))
+        }
+        Err(ImportError::Unreadable(detail)) => anyhow::bail!("cannot read the file: {detail}"),
+        Err(ImportError::Store(e)) => Err(e.into()),
+    }
 }
 
 async fn purge(store: &dyn Store, retention_days: i64) -> anyhow::Result<u64> {

@@ -797,3 +797,103 @@ async fn the_register_is_need_to_know_audited_and_purged() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_large_import_with_one_bad_row_writes_nothing() {
+    for engine in engines() {
+        let server = start(engine).await;
+        let officer = login(&server, "officer").await;
+        let admin = login(&server, "admin").await;
+        let template = client()
+            .get(format!("{}/api/v1/incidents/template/csv", server.url))
+            .bearer_auth(&officer)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(template.status(), StatusCode::OK);
+        let template = template.text().await.unwrap();
+        let header = template
+            .lines()
+            .next()
+            .unwrap()
+            .trim_start_matches('\u{feff}');
+        assert!(header.contains("Mã xã [commune_code]"), "{header}");
+        let mut csv = format!("{header}\n");
+        for i in 0..3000 {
+            let day = 1 + i % 28;
+            let month = 1 + (i / 28) % 12;
+            let status = if i == 2500 { "finished" } else { "solved" };
+            csv.push_str(&format!(
+                "08776,{day:02}/{month:02}/2019 10:00,,criminal.theft,{status},prosecuted,1,1,0,0,0,0,không,Thôn {i},\n"
+            ));
+        }
+        let before = audit_total(&server, &admin).await;
+        let response = client()
+            .post(format!("{}/api/v1/incidents/import", server.url))
+            .bearer_auth(&officer)
+            .header("content-type", "text/csv")
+            .header("accept-language", "en")
+            .body(csv.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let problem: Value = response.json().await.unwrap();
+        assert_eq!(
+            problem["errors"].as_array().unwrap().len(),
+            1,
+            "{engine}: {problem}"
+        );
+        assert_eq!(problem["errors"][0]["line"], 2502);
+        assert_eq!(problem["errors"][0]["column"], "status");
+        assert_eq!(
+            audit_total(&server, &admin).await,
+            before,
+            "{engine}: nothing written"
+        );
+        let (_, listed) = get(
+            &server,
+            &officer,
+            "/api/v1/incidents?from=2019-01-01&to=2019-12-31&q=th%C3%B4n",
+        )
+        .await;
+        assert_eq!(listed["total"], 0);
+
+        let fixed = csv.replace(",finished,", ",solved,");
+        let response = client()
+            .post(format!("{}/api/v1/incidents/import", server.url))
+            .bearer_auth(&officer)
+            .header("content-type", "text/csv")
+            .body(fixed)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::CREATED, "{engine}");
+        let (_, listed) = get(
+            &server,
+            &officer,
+            "/api/v1/incidents?from=2019-01-01&to=2019-12-31&q=thon%2042",
+        )
+        .await;
+        assert!(listed["total"].as_i64().unwrap() >= 1, "{engine}: {listed}");
+        let cluster = cluster_id(&server, &officer, "Sông Lô").await;
+        let (_, stats) = get(
+            &server,
+            &officer,
+            &format!("/api/v1/statistics?cluster={cluster}&from=2019-01-01&to=2019-12-31&group_by=category"),
+        )
+        .await;
+        let theft = stats["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["keys"][0] == "criminal.theft")
+            .unwrap()["figures"]["incidents"]
+            .as_i64()
+            .unwrap();
+        assert!(
+            theft >= 3000,
+            "{engine}: imported incidents are counted: {theft}"
+        );
+    }
+}

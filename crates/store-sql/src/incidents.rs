@@ -1,14 +1,16 @@
 //! Incidents, with the statistics counters updated in the same transaction as every change.
 
+use std::collections::{BTreeMap, HashSet};
+
 use async_trait::async_trait;
 use lienhoan_domain::access::Actor;
 use lienhoan_domain::format::local_date;
 use lienhoan_domain::incident::{Incident, IncidentInput, Outcome, Status};
-use lienhoan_domain::stats::{Figures, contribution};
+use lienhoan_domain::stats::{CounterKey, Figures, contribution};
 use lienhoan_domain::text::fold;
 use lienhoan_domain::validation::FieldError;
 use lienhoan_store::{
-    IncidentQuery, IncidentStore, IncidentView, LiveEvent, Page, StoreError, StoreResult,
+    IncidentQuery, IncidentStore, IncidentView, LiveEvent, Page, Progress, StoreError, StoreResult,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -93,11 +95,15 @@ fn view(row: &Row) -> Result<IncidentView, EngineError> {
     })
 }
 
-/// Adds `sign` times the incident's contribution to its counter row, removing rows that
-/// fall back to zero so the counters stay as sparse as the data.
+/// Adds `sign` times the incident's contribution to its counter row.
 async fn count(tx: &mut dyn Tx, incident: &Incident, sign: i64) -> Result<(), EngineError> {
     let (key, figures) = contribution(incident);
-    let f: Figures = figures.scaled(sign);
+    add_to_counter(tx, &key, &figures.scaled(sign)).await
+}
+
+/// Adds figures to one counter row, removing rows that fall back to zero so that the counters
+/// stay as sparse as the data.
+async fn add_to_counter(tx: &mut dyn Tx, key: &CounterKey, f: &Figures) -> Result<(), EngineError> {
     let month = i64::from(key.day.year()) * 100 + key.day.month() as i64;
     tx.execute(
         "INSERT INTO incident_counters (organisation_id, commune_id, category, outcome, day, month,
@@ -130,7 +136,7 @@ async fn count(tx: &mut dyn Tx, incident: &Incident, sign: i64) -> Result<(), En
         ],
     )
     .await?;
-    if sign < 0 {
+    if f.incidents < 0 {
         tx.execute(
             "DELETE FROM incident_counters WHERE organisation_id = $1 AND commune_id = $2
                AND category = $3 AND outcome = $4 AND day = $5 AND incidents = 0",
@@ -295,6 +301,96 @@ impl IncidentStore for SqlStore {
         .await?;
         tx.commit().await?;
         Ok(incident)
+    }
+
+    async fn import_incidents(
+        &self,
+        actor: &Actor,
+        organisation_id: Uuid,
+        inputs: &[IncidentInput],
+        progress: Progress<'_>,
+    ) -> StoreResult<u64> {
+        require(actor.can_write_incident(organisation_id))?;
+        let at = now();
+        let mut errors = Vec::new();
+        for (row, input) in inputs.iter().enumerate() {
+            if let Err(found) = input.validate(at) {
+                errors.extend(found.into_iter().map(|e| FieldError {
+                    field: format!("{row}.{}", e.field),
+                    ..e
+                }));
+            }
+        }
+        let mut tx = self.engine.write().await?;
+        let area: HashSet<Uuid> = tx
+            .query(
+                "SELECT c.id FROM admin_units c
+                 LEFT JOIN admin_units p ON p.id = c.parent_id
+                 JOIN organisations o ON o.id = $1
+                 WHERE c.level = 'commune'
+                   AND (c.id = o.admin_unit_id OR c.parent_id = o.admin_unit_id OR p.parent_id = o.admin_unit_id)",
+                params![organisation_id],
+            )
+            .await?
+            .iter()
+            .map(|r| r.uuid("id"))
+            .collect::<Result<_, _>>()?;
+        for (row, input) in inputs.iter().enumerate() {
+            if !area.contains(&input.commune_id) {
+                errors.push(FieldError::new(
+                    format!("{row}.commune_id"),
+                    "error-commune-outside-area",
+                ));
+            }
+        }
+        if !errors.is_empty() {
+            return Err(StoreError::Invalid(errors));
+        }
+        // Counter changes are summed first: one upsert per counter row, not per incident.
+        let mut deltas: BTreeMap<CounterKey, Figures> = BTreeMap::new();
+        for (row, input) in inputs.iter().enumerate() {
+            let incident = Incident {
+                id: Uuid::now_v7(),
+                organisation_id,
+                input: normalised(input),
+                created_at: at,
+                updated_at: at,
+            };
+            write_row(
+                tx.as_mut(),
+                &incident,
+                input.shared.unwrap_or(input.cross_border),
+                true,
+            )
+            .await?;
+            let (key, figures) = contribution(&incident);
+            deltas.entry(key).or_default().add(&figures);
+            if (row + 1).is_multiple_of(500) {
+                progress(row as u64 + 1);
+            }
+        }
+        for (key, figures) in &deltas {
+            add_to_counter(tx.as_mut(), key, figures).await?;
+        }
+        let days = inputs.iter().map(|i| local_date(i.occurred_at));
+        record(
+            tx.as_mut(),
+            actor,
+            Change {
+                action: "incident.import",
+                target_kind: "organisation",
+                target_id: Some(organisation_id),
+                summary: json!({
+                    "count": inputs.len(),
+                    "first_day": days.clone().min(),
+                    "last_day": days.max(),
+                }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        progress(inputs.len() as u64);
+        Ok(inputs.len() as u64)
     }
 
     async fn update_incident(

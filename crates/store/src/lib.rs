@@ -184,6 +184,15 @@ pub trait IncidentStore {
         id: Uuid,
         input: &IncidentInput,
     ) -> StoreResult<Incident>;
+    /// Records many incidents in one transaction: all of them, or none when any breaks a rule
+    /// (the errors name the row as `<index>.<field>`).
+    async fn import_incidents(
+        &self,
+        actor: &Actor,
+        organisation_id: Uuid,
+        inputs: &[IncidentInput],
+        progress: Progress<'_>,
+    ) -> StoreResult<u64>;
     /// Only a commander of the owning organisation (or an admin) deletes, giving a reason.
     async fn delete_incident(&self, actor: &Actor, id: Uuid, reason: &str) -> StoreResult<()>;
     async fn incident(&self, actor: &Actor, id: Uuid) -> StoreResult<IncidentView>;

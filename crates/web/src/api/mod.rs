@@ -5,6 +5,7 @@ mod audit;
 mod clusters;
 mod exchange;
 mod geo;
+mod import;
 mod incidents;
 mod organisations;
 mod register;
@@ -50,4 +51,5 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(statistics::router())
         .merge(exchange::router())
         .merge(register::router())
+        .merge(import::router())
 }
