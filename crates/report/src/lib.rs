@@ -1,0 +1,3 @@
+//! Statistics into presentable forms.
+
+pub mod chart;
