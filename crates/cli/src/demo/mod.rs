@@ -1,6 +1,7 @@
 //! `lienhoan demo`: loads the demo world. Every step first looks for what it would create, so
 //! running it again adds nothing.
 
+mod exchange;
 mod incidents;
 mod seed;
 
@@ -70,6 +71,14 @@ pub async fn load(store: &dyn Store) -> anyhow::Result<DemoSummary> {
         };
         store.create_user(&system, &input, true).await?;
         summary.accounts_added += 1;
+    }
+    if summary.accounts_added == ACCOUNTS.len() {
+        let clusters = store.list_clusters(&system, today).await?;
+        let song_lo = clusters
+            .iter()
+            .find(|c| c.cluster.name == CLUSTERS[2].name)
+            .context("the Sông Lô – Sơn Dương cluster")?;
+        exchange::add(store, song_lo.cluster.id).await?;
     }
     Ok(summary)
 }
