@@ -122,6 +122,8 @@ pub fn contribution(incident: &Incident) -> (CounterKey, Figures) {
 pub enum Dimension {
     /// The owning organisation.
     Unit,
+    /// The province of the commune where it happened.
+    Province,
     Category,
     CategoryGroup,
     Outcome,
@@ -130,8 +132,9 @@ pub enum Dimension {
 }
 
 impl Dimension {
-    pub const ALL: [Dimension; 6] = [
+    pub const ALL: [Dimension; 7] = [
         Self::Unit,
+        Self::Province,
         Self::Category,
         Self::CategoryGroup,
         Self::Outcome,
@@ -142,6 +145,7 @@ impl Dimension {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Unit => "unit",
+            Self::Province => "province",
             Self::Category => "category",
             Self::CategoryGroup => "category_group",
             Self::Outcome => "outcome",
@@ -167,23 +171,32 @@ pub fn parse_dimensions(text: &str) -> Result<Vec<Dimension>, String> {
     Ok(dims)
 }
 
-/// The value of a dimension for one counter row.
-pub fn dimension_value(
-    dim: Dimension,
-    organisation_id: Uuid,
-    category: &str,
-    outcome: Outcome,
-    day: Date,
-) -> String {
-    match dim {
-        Dimension::Unit => organisation_id.to_string(),
-        Dimension::Category => category.to_owned(),
-        Dimension::CategoryGroup => category_by_code(category)
-            .map(|c| c.group.to_owned())
-            .unwrap_or_else(|| "other".into()),
-        Dimension::Outcome => outcome.as_str().to_owned(),
-        Dimension::Month => format!("{:04}-{:02}", day.year(), day.month() as u8),
-        Dimension::Year => format!("{:04}", day.year()),
+/// Counters summed per month: the rows statistics are grouped from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MonthlyFigures {
+    pub organisation_id: Uuid,
+    pub province_id: Option<Uuid>,
+    pub category: String,
+    pub outcome: Outcome,
+    /// The first day of the month.
+    pub month: Date,
+    pub figures: Figures,
+}
+
+impl MonthlyFigures {
+    /// The value of a dimension for this row.
+    pub fn dimension_value(&self, dim: Dimension) -> String {
+        match dim {
+            Dimension::Unit => self.organisation_id.to_string(),
+            Dimension::Province => self.province_id.map(|p| p.to_string()).unwrap_or_default(),
+            Dimension::Category => self.category.clone(),
+            Dimension::CategoryGroup => category_by_code(&self.category)
+                .map(|c| c.group.to_owned())
+                .unwrap_or_else(|| "other".into()),
+            Dimension::Outcome => self.outcome.as_str().to_owned(),
+            Dimension::Month => format!("{:04}-{:02}", self.month.year(), self.month.month() as u8),
+            Dimension::Year => format!("{:04}", self.month.year()),
+        }
     }
 }
 
@@ -240,16 +253,16 @@ mod tests {
         assert_eq!(key.day, date!(2020 - 01 - 01));
         assert_eq!(figures.people_prosecuted, 3);
         assert_eq!(figures.people_sanctioned, 0);
-        assert_eq!(
-            dimension_value(
-                Dimension::CategoryGroup,
-                key.organisation_id,
-                &key.category,
-                key.outcome,
-                key.day
-            ),
-            "criminal"
-        );
+        let row = MonthlyFigures {
+            organisation_id: key.organisation_id,
+            province_id: None,
+            category: key.category.clone(),
+            outcome: key.outcome,
+            month: date!(2020 - 01 - 01),
+            figures,
+        };
+        assert_eq!(row.dimension_value(Dimension::CategoryGroup), "criminal");
+        assert_eq!(row.dimension_value(Dimension::Month), "2020-01");
         let mut total = figures;
         total.add(&figures.scaled(-1));
         assert!(total.is_zero());

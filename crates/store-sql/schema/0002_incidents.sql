@@ -40,6 +40,8 @@ CREATE TABLE incident_counters (
     day {date} NOT NULL,
     -- yyyymm of day, so reports group by month and year without engine date functions.
     month INTEGER NOT NULL,
+    -- The commune's province, so national reports group by province without walking the map.
+    province_id {uuid},
     incidents {bigint} NOT NULL,
     people_prosecuted {bigint} NOT NULL,
     people_sanctioned {bigint} NOT NULL,
@@ -51,3 +53,4 @@ CREATE TABLE incident_counters (
     PRIMARY KEY (organisation_id, commune_id, category, outcome, day)
 );
 CREATE INDEX incident_counters_organisation_day ON incident_counters (organisation_id, day);
+CREATE INDEX incident_counters_day ON incident_counters (day);

@@ -107,8 +107,14 @@ async fn add_to_counter(tx: &mut dyn Tx, key: &CounterKey, f: &Figures) -> Resul
     let month = i64::from(key.day.year()) * 100 + key.day.month() as i64;
     tx.execute(
         "INSERT INTO incident_counters (organisation_id, commune_id, category, outcome, day, month,
-            incidents, people_prosecuted, people_sanctioned, deaths, injured, suspects, victims, damage_vnd)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+            incidents, people_prosecuted, people_sanctioned, deaths, injured, suspects, victims,
+            damage_vnd, province_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
+            (SELECT CASE WHEN p.level = 'province' THEN p.id ELSE g.id END
+             FROM admin_units c
+             LEFT JOIN admin_units p ON p.id = c.parent_id
+             LEFT JOIN admin_units g ON g.id = p.parent_id
+             WHERE c.id = $2))
          ON CONFLICT (organisation_id, commune_id, category, outcome, day) DO UPDATE SET
             incidents = incident_counters.incidents + excluded.incidents,
             people_prosecuted = incident_counters.people_prosecuted + excluded.people_prosecuted,

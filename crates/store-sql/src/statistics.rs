@@ -4,81 +4,82 @@
 use std::collections::{BTreeMap, HashMap};
 
 use async_trait::async_trait;
-use lienhoan_domain::access::Actor;
+use lienhoan_domain::access::{Actor, Scope};
 use lienhoan_domain::incident::Outcome;
-use lienhoan_domain::stats::{Dimension, Figures, dimension_value, year_earlier};
+use lienhoan_domain::stats::{Dimension, Figures, MonthlyFigures, year_earlier};
+use lienhoan_domain::text::sort_key;
 use lienhoan_store::{
     Statistics, StatisticsQuery, StatisticsRow, StatisticsStore, StoreError, StoreResult,
 };
 use time::{Date, Month};
 use uuid::Uuid;
 
-use crate::engine::{EngineError, Tx};
+use crate::engine::{EngineError, Row, Tx};
 use crate::{SqlStore, params, scope_param};
 
-/// Figures per (organisation, category, outcome, month) of a cluster's members, counting each
-/// member only for the days it was a member.
+fn monthly_row(r: &Row) -> Result<MonthlyFigures, EngineError> {
+    let month = r.int("month")?;
+    let first_day = Month::try_from((month % 100) as u8)
+        .ok()
+        .and_then(|m| Date::from_calendar_date((month / 100) as i32, m, 1).ok())
+        .ok_or_else(|| EngineError::Other(format!("bad month {month}")))?;
+    let outcome = r.text("outcome")?;
+    let mut figures = [0i64; 8];
+    for (slot, measure) in figures.iter_mut().zip(Figures::MEASURES) {
+        *slot = r.int(measure)?;
+    }
+    Ok(MonthlyFigures {
+        organisation_id: r.uuid("organisation_id")?,
+        province_id: r.opt_uuid("province_id")?,
+        category: r.text("category")?,
+        outcome: Outcome::parse(&outcome)
+            .ok_or_else(|| EngineError::Other(format!("unknown outcome {outcome}")))?,
+        month: first_day,
+        figures: Figures::from_values(figures),
+    })
+}
+
+/// Counters summed per organisation, province, category, outcome and month. For a cluster,
+/// each member counts only for the days it was a member.
 async fn monthly(
     tx: &mut dyn Tx,
-    cluster_id: Uuid,
+    cluster_id: Option<Uuid>,
     from: Date,
     to: Date,
-) -> Result<Vec<(Uuid, String, Outcome, Date, Figures)>, EngineError> {
+) -> Result<Vec<MonthlyFigures>, EngineError> {
     let sums = Figures::MEASURES
         .iter()
         .map(|m| format!("CAST(SUM(k.{m}) AS BIGINT) AS {m}"))
         .collect::<Vec<_>>()
         .join(", ");
+    let (membership, args) = match cluster_id {
+        Some(cluster) => (
+            "JOIN cluster_memberships m ON m.organisation_id = k.organisation_id
+               AND m.cluster_id = $3 AND k.day >= m.joined_on
+               AND (m.left_on IS NULL OR k.day < m.left_on)",
+            params![from, to, cluster],
+        ),
+        None => ("", params![from, to]),
+    };
     let rows = tx
         .query(
             &format!(
-                "SELECT k.organisation_id, k.category, k.outcome, k.month, {sums}
-                 FROM incident_counters k
-                 JOIN cluster_memberships m ON m.organisation_id = k.organisation_id
-                   AND m.cluster_id = $1 AND k.day >= m.joined_on
-                   AND (m.left_on IS NULL OR k.day < m.left_on)
-                 WHERE k.day >= $2 AND k.day <= $3
-                 GROUP BY k.organisation_id, k.category, k.outcome, k.month"
+                "SELECT k.organisation_id, k.province_id, k.category, k.outcome, k.month, {sums}
+                 FROM incident_counters k {membership}
+                 WHERE k.day >= $1 AND k.day <= $2
+                 GROUP BY k.organisation_id, k.province_id, k.category, k.outcome, k.month"
             ),
-            params![cluster_id, from, to],
+            args,
         )
         .await?;
-    rows.iter()
-        .map(|r| {
-            let month = r.int("month")?;
-            let first_day = Month::try_from((month % 100) as u8)
-                .ok()
-                .and_then(|m| Date::from_calendar_date((month / 100) as i32, m, 1).ok())
-                .ok_or_else(|| EngineError::Other(format!("bad month {month}")))?;
-            let outcome = r.text("outcome")?;
-            let values = Figures::MEASURES.map(|m| r.int(m));
-            let mut figures = [0i64; 8];
-            for (slot, value) in figures.iter_mut().zip(values) {
-                *slot = value?;
-            }
-            Ok((
-                r.uuid("organisation_id")?,
-                r.text("category")?,
-                Outcome::parse(&outcome)
-                    .ok_or_else(|| EngineError::Other(format!("unknown outcome {outcome}")))?,
-                first_day,
-                Figures::from_values(figures),
-            ))
-        })
-        .collect()
+    rows.iter().map(monthly_row).collect()
 }
 
-fn group(
-    rows: &[(Uuid, String, Outcome, Date, Figures)],
-    dims: &[Dimension],
-) -> BTreeMap<Vec<String>, Figures> {
+fn group(rows: &[MonthlyFigures], dims: &[Dimension]) -> BTreeMap<Vec<String>, Figures> {
     let mut groups: BTreeMap<Vec<String>, Figures> = BTreeMap::new();
-    for (org, category, outcome, month, figures) in rows {
-        let key = dims
-            .iter()
-            .map(|d| dimension_value(*d, *org, category, *outcome, *month))
-            .collect();
-        groups.entry(key).or_default().add(figures);
+    for row in rows {
+        let key = dims.iter().map(|d| row.dimension_value(*d)).collect();
+        groups.entry(key).or_default().add(&row.figures);
     }
     groups
 }
@@ -91,6 +92,57 @@ fn total(groups: &BTreeMap<Vec<String>, Figures>) -> Figures {
     sum
 }
 
+async fn check_scope(tx: &mut dyn Tx, actor: &Actor, cluster: Option<Uuid>) -> StoreResult<()> {
+    let Some(cluster) = cluster else {
+        // National figures are for those who see every organisation.
+        return match actor.cluster_scope() {
+            Scope::All => Ok(()),
+            Scope::Organisation(_) => Err(StoreError::Forbidden),
+        };
+    };
+    let visible = tx
+        .query(
+            "SELECT c.id FROM clusters c WHERE c.id = $1 AND ($2 IS NULL OR EXISTS (
+                SELECT 1 FROM cluster_memberships s WHERE s.cluster_id = c.id AND s.organisation_id = $2))",
+            params![cluster, scope_param(actor.cluster_scope())],
+        )
+        .await?;
+    if visible.is_empty() {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+/// Names for the organisation and province keys that appear.
+async fn labels(
+    tx: &mut dyn Tx,
+    dims: &[Dimension],
+    keys: &[&Vec<String>],
+) -> Result<HashMap<String, String>, EngineError> {
+    let mut names = HashMap::new();
+    for (position, dim) in dims.iter().enumerate() {
+        let sql = match dim {
+            Dimension::Unit => "SELECT name FROM organisations WHERE id = $1",
+            Dimension::Province => {
+                "SELECT kind || ' ' || name AS name FROM admin_units WHERE id = $1"
+            }
+            _ => continue,
+        };
+        for key in keys {
+            let id = &key[position];
+            if names.contains_key(id) {
+                continue;
+            }
+            if let Ok(uuid) = Uuid::parse_str(id)
+                && let Some(row) = tx.query(sql, params![uuid]).await?.first()
+            {
+                names.insert(id.clone(), row.text("name")?);
+            }
+        }
+    }
+    Ok(names)
+}
+
 #[async_trait]
 impl StatisticsStore for SqlStore {
     async fn statistics(&self, actor: &Actor, query: &StatisticsQuery) -> StoreResult<Statistics> {
@@ -98,16 +150,7 @@ impl StatisticsStore for SqlStore {
             return Err(StoreError::invalid("to", "error-end-before-start"));
         }
         let mut tx = self.engine.read().await?;
-        let visible = tx
-            .query(
-                "SELECT c.id FROM clusters c WHERE c.id = $1 AND ($2 IS NULL OR EXISTS (
-                    SELECT 1 FROM cluster_memberships s WHERE s.cluster_id = c.id AND s.organisation_id = $2))",
-                params![query.cluster_id, scope_param(actor.cluster_scope())],
-            )
-            .await?;
-        if visible.is_empty() {
-            return Err(StoreError::NotFound);
-        }
+        check_scope(tx.as_mut(), actor, query.cluster_id).await?;
         let current = group(
             &monthly(tx.as_mut(), query.cluster_id, query.from, query.to).await?,
             &query.group_by,
@@ -126,22 +169,14 @@ impl StatisticsStore for SqlStore {
         if let Some(previous) = &previous {
             keys.extend(previous.keys().filter(|k| !current.contains_key(*k)));
         }
-        keys.sort();
-        let unit_names = unit_names(tx.as_mut(), &query.group_by, &keys).await?;
+        let names = labels(tx.as_mut(), &query.group_by, &keys).await?;
+        let label = |value: &String| names.get(value).cloned().unwrap_or_else(|| value.clone());
+        // Names sort in Vietnamese order; codes, months and years as they are.
+        keys.sort_by_cached_key(|key| key.iter().map(|v| sort_key(&label(v))).collect::<Vec<_>>());
         let rows = keys
             .into_iter()
             .map(|key| StatisticsRow {
-                labels: key
-                    .iter()
-                    .zip(&query.group_by)
-                    .map(|(value, dim)| match dim {
-                        Dimension::Unit => unit_names
-                            .get(value)
-                            .cloned()
-                            .unwrap_or_else(|| value.clone()),
-                        _ => value.clone(),
-                    })
-                    .collect(),
+                labels: key.iter().map(label).collect(),
                 figures: current.get(key).copied().unwrap_or_default(),
                 previous: previous
                     .as_ref()
@@ -161,33 +196,4 @@ impl StatisticsStore for SqlStore {
             previous_to: previous_range.map(|r| r.1),
         })
     }
-}
-
-async fn unit_names(
-    tx: &mut dyn Tx,
-    dims: &[Dimension],
-    keys: &[&Vec<String>],
-) -> Result<HashMap<String, String>, EngineError> {
-    let mut names = HashMap::new();
-    let Some(position) = dims.iter().position(|d| *d == Dimension::Unit) else {
-        return Ok(names);
-    };
-    for key in keys {
-        let id = &key[position];
-        if names.contains_key(id) {
-            continue;
-        }
-        if let Ok(uuid) = Uuid::parse_str(id) {
-            let rows = tx
-                .query(
-                    "SELECT name FROM organisations WHERE id = $1",
-                    params![uuid],
-                )
-                .await?;
-            if let Some(row) = rows.first() {
-                names.insert(id.clone(), row.text("name")?);
-            }
-        }
-    }
-    Ok(names)
 }

@@ -172,7 +172,9 @@ pub struct IncidentView {
 
 #[derive(Debug, Clone)]
 pub struct StatisticsQuery {
-    pub cluster_id: Uuid,
+    /// A cluster's members (each counted for the days it was a member), or, when absent, the
+    /// whole country (for those who see everything).
+    pub cluster_id: Option<Uuid>,
     pub from: Date,
     pub to: Date,
     pub group_by: Vec<lienhoan_domain::stats::Dimension>,
@@ -183,7 +185,7 @@ pub struct StatisticsQuery {
 pub struct StatisticsRow {
     /// One value per grouping dimension, in the order asked.
     pub keys: Vec<String>,
-    /// Display labels for the keys (organisation names; other keys as they are).
+    /// Display labels for the keys (organisation and province names; other keys as they are).
     pub labels: Vec<String>,
     pub figures: lienhoan_domain::stats::Figures,
     pub previous: Option<lienhoan_domain::stats::Figures>,
@@ -191,7 +193,7 @@ pub struct StatisticsRow {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Statistics {
-    pub cluster_id: Uuid,
+    pub cluster_id: Option<Uuid>,
     pub from: Date,
     pub to: Date,
     pub group_by: Vec<lienhoan_domain::stats::Dimension>,

@@ -20,10 +20,11 @@ use crate::query::QueryArgs;
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct StatisticsParams {
-    cluster: Uuid,
+    /// A cluster; without it, the whole country (administrators and auditors).
+    cluster: Option<Uuid>,
     from: Date,
     to: Date,
-    /// Comma-separated: unit, category, category_group, outcome, month, year.
+    /// Comma-separated: unit, province, category, category_group, outcome, month, year.
     group_by: Option<String>,
     /// `previous_year` adds the same range one year earlier with differences.
     compare: Option<String>,
