@@ -489,7 +489,7 @@ impl IncidentStore for SqlStore {
                     WHERE cm.cluster_id = $5 AND cm.organisation_id = i.organisation_id
                       AND cm.joined_on <= i.occurred_on
                       AND (cm.left_on IS NULL OR cm.left_on > i.occurred_on)))
-               AND ($6 IS NULL OR i.category = $6 OR i.category LIKE $6 || '.%')
+               AND ($6 IS NULL OR i.category = $6 OR substr(i.category, 1, length($6) + 1) = $6 || '.')
                AND ($7 IS NULL OR i.status = $7)
                AND ($8 IS NULL OR i.outcome = $8)
                AND ($9 IS NULL OR i.search_text LIKE $9 ESCAPE '\\')",
