@@ -9,7 +9,7 @@ use uuid::Uuid;
 use lienhoan_domain::format::start_of_day;
 
 use crate::engine::{EngineError, Row, Tx};
-use crate::{SqlStore, actor_name, now, page_bounds, params, require};
+use crate::{SqlStore, actor_name, now, page_bounds, paged, params, require};
 
 /// What a write records about itself.
 pub struct Change<'a> {
@@ -113,25 +113,16 @@ impl AuditStore for SqlStore {
             to,
         ];
         let mut tx = self.engine.read().await?;
-        let total = tx
-            .query(
-                &format!("SELECT COUNT(*) AS n FROM audit_log {filter}"),
-                args.clone(),
-            )
-            .await?[0]
-            .int("n")?;
-        let mut page_args = args;
-        page_args.extend(params![limit, offset]);
-        let rows = tx
-            .query(
-                &format!(
-                    "SELECT {COLUMNS} FROM audit_log {filter} ORDER BY seq DESC LIMIT $6 OFFSET $7"
-                ),
-                page_args,
-            )
-            .await?;
-        let items = rows.iter().map(entry).collect::<Result<_, _>>()?;
-        Ok(Page { items, total })
+        paged(
+            tx.as_mut(),
+            COLUMNS,
+            &format!("FROM audit_log {filter}"),
+            "seq DESC",
+            args,
+            (limit, offset),
+            entry,
+        )
+        .await
     }
 
     async fn verify_audit(&self, progress: Progress<'_>) -> StoreResult<Result<u64, ChainBreak>> {

@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 use crate::audit::{Change, record};
 use crate::engine::{EngineError, Row, Tx};
-use crate::{SqlStore, contains_pattern, page_bounds, params, require};
+use crate::{SqlStore, contains_pattern, page_bounds, paged, params, require};
 
 const UNIT_COLUMNS: &str = "u.id, u.dataset, u.level, u.code, u.name, u.kind, u.parent_id, \
     u.valid_from, u.valid_to, u.aliases, \
@@ -396,27 +396,15 @@ impl GeoStore for SqlStore {
             query.parent_id,
         ];
         let mut tx = self.engine.read().await?;
-        let total = tx
-            .query(
-                &format!("SELECT COUNT(*) AS n FROM admin_units u {filter}"),
-                args.clone(),
-            )
-            .await?[0]
-            .int("n")?;
-        let mut page_args = args;
-        page_args.extend(params![limit, offset]);
-        let rows = tx
-            .query(
-                &format!(
-                    "SELECT {UNIT_COLUMNS} {UNIT_FROM} {filter}
-                     ORDER BY CASE u.level WHEN 'province' THEN 0 WHEN 'district' THEN 1 ELSE 2 END,
-                              u.sort_key, u.dataset DESC
-                     LIMIT $5 OFFSET $6"
-                ),
-                page_args,
-            )
-            .await?;
-        let items = rows.iter().map(view).collect::<Result<_, _>>()?;
-        Ok(Page { items, total })
+        paged(
+            tx.as_mut(),
+            UNIT_COLUMNS,
+            &format!("{UNIT_FROM} {filter}"),
+            "CASE u.level WHEN 'province' THEN 0 WHEN 'district' THEN 1 ELSE 2 END, u.sort_key, u.dataset DESC",
+            args,
+            (limit, offset),
+            view,
+        )
+        .await
     }
 }

@@ -18,7 +18,7 @@ use uuid::Uuid;
 use crate::audit::{Change, record};
 use crate::engine::{EngineError, Row, Tx};
 use crate::events::{cluster_neighbours, publish};
-use crate::{SqlStore, contains_pattern, now, page_bounds, params, require, scope_param};
+use crate::{SqlStore, contains_pattern, now, page_bounds, paged, params, require, scope_param};
 
 const COLUMNS: &str =
     "i.id, i.organisation_id, i.commune_id, i.place, i.latitude_e6, i.longitude_e6,
@@ -507,24 +507,15 @@ impl IncidentStore for SqlStore {
             query.text.as_deref().and_then(contains_pattern),
         ];
         let mut tx = self.engine.read().await?;
-        let total = tx
-            .query(
-                &format!("SELECT COUNT(*) AS n {FROM} {filter}"),
-                args.clone(),
-            )
-            .await?[0]
-            .int("n")?;
-        let mut page_args = args;
-        page_args.extend(params![limit, offset]);
-        let rows = tx
-            .query(
-                &format!(
-                    "SELECT {COLUMNS} {FROM} {filter} ORDER BY i.occurred_at DESC, i.id LIMIT $10 OFFSET $11"
-                ),
-                page_args,
-            )
-            .await?;
-        let items = rows.iter().map(view).collect::<Result<_, _>>()?;
-        Ok(Page { items, total })
+        paged(
+            tx.as_mut(),
+            COLUMNS,
+            &format!("{FROM} {filter}"),
+            "i.occurred_at DESC, i.id",
+            args,
+            (limit, offset),
+            view,
+        )
+        .await
     }
 }

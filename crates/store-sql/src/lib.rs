@@ -78,6 +78,38 @@ fn contains_pattern(text: &str) -> Option<String> {
     Some(format!("%{escaped}%"))
 }
 
+/// One page of a filtered list and the total it is part of. `from_where` (the FROM and WHERE
+/// clauses) is shared by the count and the page; the page bounds follow `args`.
+async fn paged<T>(
+    tx: &mut dyn engine::Tx,
+    columns: &str,
+    from_where: &str,
+    order_by: &str,
+    args: Vec<engine::Value>,
+    (limit, offset): (i64, i64),
+    map: impl Fn(&engine::Row) -> Result<T, EngineError>,
+) -> StoreResult<lienhoan_store::Page<T>> {
+    let total = tx
+        .query(&format!("SELECT COUNT(*) AS n {from_where}"), args.clone())
+        .await?[0]
+        .int("n")?;
+    let bounds = args.len();
+    let mut page_args = args;
+    page_args.extend(params![limit, offset]);
+    let rows = tx
+        .query(
+            &format!(
+                "SELECT {columns} {from_where} ORDER BY {order_by} LIMIT ${} OFFSET ${}",
+                bounds + 1,
+                bounds + 2
+            ),
+            page_args,
+        )
+        .await?;
+    let items = rows.iter().map(map).collect::<Result<_, _>>()?;
+    Ok(lienhoan_store::Page { items, total })
+}
+
 fn page_bounds(limit: i64, offset: i64) -> (i64, i64) {
     let limit = if limit <= 0 {
         50

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::audit::{Change, record};
 use crate::engine::{EngineError, Row, Tx};
-use crate::{SqlStore, contains_pattern, now, page_bounds, params, require};
+use crate::{SqlStore, contains_pattern, now, page_bounds, paged, params, require};
 
 const COLUMNS: &str = "o.id, o.name, o.kind, o.admin_unit_id, \
     u.kind AS unit_kind, u.name AS unit_name, p.kind AS parent_kind, p.name AS parent_name";
@@ -167,20 +167,15 @@ impl OrganisationStore for SqlStore {
         let pattern = query.text.as_deref().and_then(contains_pattern);
         let filter = "WHERE ($1 IS NULL OR o.search_text LIKE $1 ESCAPE '\\' OR u.search_text LIKE $1 ESCAPE '\\')";
         let mut tx = self.engine.read().await?;
-        let total = tx
-            .query(
-                &format!("SELECT COUNT(*) AS n {FROM} {filter}"),
-                params![pattern.clone()],
-            )
-            .await?[0]
-            .int("n")?;
-        let rows = tx
-            .query(
-                &format!("SELECT {COLUMNS} {FROM} {filter} ORDER BY o.sort_key LIMIT $2 OFFSET $3"),
-                params![pattern, limit, offset],
-            )
-            .await?;
-        let items = rows.iter().map(view).collect::<Result<_, _>>()?;
-        Ok(Page { items, total })
+        paged(
+            tx.as_mut(),
+            COLUMNS,
+            &format!("{FROM} {filter}"),
+            "o.sort_key",
+            params![pattern],
+            (limit, offset),
+            view,
+        )
+        .await
     }
 }

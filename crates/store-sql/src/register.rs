@@ -17,7 +17,7 @@ use uuid::Uuid;
 use crate::audit::{Change, record};
 use crate::engine::{EngineError, Row, Tx};
 use crate::events::publish;
-use crate::{SqlStore, contains_pattern, now, page_bounds, params, require};
+use crate::{SqlStore, contains_pattern, now, page_bounds, paged, params, require};
 
 const COLUMNS: &str = "p.id, p.organisation_id, o.name AS organisation_name, p.full_name,
     p.birth_year, p.identity_number, p.home_commune_id, p.decision_type, p.decision_number,
@@ -251,21 +251,17 @@ impl RegisterStore for SqlStore {
         );
         let pattern = query.text.as_deref().and_then(contains_pattern);
         let mut tx = self.engine.write().await?;
-        let total = tx
-            .query(
-                &format!("SELECT COUNT(*) AS n {FROM} {filter}"),
-                params![org, pattern.clone()],
-            )
-            .await?[0]
-            .int("n")?;
-        let rows = tx
-            .query(
-                &format!("SELECT {COLUMNS} {FROM} {filter} ORDER BY p.ends_on DESC, p.id LIMIT $3 OFFSET $4"),
-                params![org, pattern, limit, offset],
-            )
-            .await?;
-        let items: Vec<PersonView> = rows.iter().map(view).collect::<Result<_, _>>()?;
-        let ids: Vec<Uuid> = items.iter().map(|p| p.id).collect();
+        let page = paged(
+            tx.as_mut(),
+            COLUMNS,
+            &format!("{FROM} {filter}"),
+            "p.ends_on DESC, p.id",
+            params![org, pattern],
+            (limit, offset),
+            view,
+        )
+        .await?;
+        let ids: Vec<Uuid> = page.items.iter().map(|p| p.id).collect();
         audit(
             tx.as_mut(),
             actor,
@@ -275,7 +271,7 @@ impl RegisterStore for SqlStore {
         )
         .await?;
         tx.commit().await?;
-        Ok(Page { items, total })
+        Ok(page)
     }
 
     async fn notify_movement(
