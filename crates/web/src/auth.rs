@@ -25,6 +25,37 @@ pub fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v)
 }
 
+/// The `Set-Cookie` value that keeps a browser session: script-proof, never sent cross-site.
+pub fn session_cookie(token: &str, secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    format!("{SESSION_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/{secure}")
+}
+
+/// The `Set-Cookie` value that ends a browser session.
+pub fn clear_session_cookie(secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    format!("{SESSION_COOKIE}=; Max-Age=0; HttpOnly; SameSite=Strict; Path=/{secure}")
+}
+
+/// The `Set-Cookie` value of the language switch, kept for a year.
+pub fn lang_cookie(code: &str, secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    format!(
+        "{}={code}; Max-Age=31536000; SameSite=Lax; Path=/{secure}",
+        crate::i18n::LANG_COOKIE
+    )
+}
+
+/// A same-site path to go back to after a redirect; anything else becomes `/`.
+pub fn local_path(next: &str) -> &str {
+    let odd = |c: char| c.is_control() || c.is_whitespace() || c == '\\';
+    if next.starts_with('/') && !next.starts_with("//") && !next.chars().any(odd) {
+        next
+    } else {
+        "/"
+    }
+}
+
 fn bearer(headers: &HeaderMap) -> Option<&str> {
     headers
         .get(AUTHORIZATION)?
@@ -172,5 +203,24 @@ mod tests {
             }
             assert_eq!(same_origin(&h), expected, "{site:?} {origin:?}");
         }
+    }
+
+    #[test]
+    fn redirect_targets_stay_on_site() {
+        let cases = [
+            ("/clusters", "/clusters"),
+            ("/clusters?on=2020-01-01", "/clusters?on=2020-01-01"),
+            ("//evil.example", "/"),
+            ("/\\evil.example", "/"),
+            ("/\t/evil.example", "/"),
+            ("https://evil.example", "/"),
+            ("", "/"),
+        ];
+        for (next, expected) in cases {
+            assert_eq!(local_path(next), expected, "{next}");
+        }
+        assert!(session_cookie("t", true).ends_with("; Secure"));
+        assert!(!session_cookie("t", false).contains("Secure"));
+        assert!(session_cookie("t", false).contains("HttpOnly; SameSite=Strict; Path=/"));
     }
 }
