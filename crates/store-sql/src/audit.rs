@@ -71,7 +71,7 @@ pub async fn record(tx: &mut dyn Tx, actor: &Actor, change: Change<'_>) -> Resul
     Ok(())
 }
 
-fn entry(row: &Row) -> Result<AuditEntry, EngineError> {
+pub(crate) fn entry(row: &Row) -> Result<AuditEntry, EngineError> {
     let summary = row.text("summary")?;
     Ok(AuditEntry {
         seq: row.int("seq")?,
@@ -89,7 +89,7 @@ fn entry(row: &Row) -> Result<AuditEntry, EngineError> {
     })
 }
 
-const COLUMNS: &str =
+pub(crate) const COLUMNS: &str =
     "seq, id, at, actor_id, actor_name, action, target_kind, target_id, summary, prev_hash, hash";
 
 #[async_trait]

@@ -350,6 +350,28 @@ impl ExchangeStore for SqlStore {
         Ok(())
     }
 
+    async fn incident_messages(
+        &self,
+        actor: &Actor,
+        incident_id: Uuid,
+    ) -> StoreResult<Vec<MessageView>> {
+        let mut tx = self.engine.read().await?;
+        let rows = tx
+            .query(
+                &format!(
+                    "SELECT {COLUMNS} {FROM} WHERE m.incident_id = $1 AND {} ORDER BY m.created_at",
+                    visible(2)
+                ),
+                params![incident_id, scope_param(actor.cluster_scope())],
+            )
+            .await?;
+        let mut messages = Vec::with_capacity(rows.len());
+        for row in &rows {
+            messages.push(view(tx.as_mut(), actor, row).await?);
+        }
+        Ok(messages)
+    }
+
     async fn unread_count(&self, actor: &Actor) -> StoreResult<i64> {
         let Some(org) = actor.organisation_id else {
             return Ok(0);

@@ -10,7 +10,8 @@ use lienhoan_domain::stats::{CounterKey, Figures, contribution};
 use lienhoan_domain::text::fold;
 use lienhoan_domain::validation::FieldError;
 use lienhoan_store::{
-    IncidentQuery, IncidentStore, IncidentView, LiveEvent, Page, Progress, StoreError, StoreResult,
+    AuditView, IncidentQuery, IncidentStore, IncidentView, LiveEvent, Page, Progress, StoreError,
+    StoreResult,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -472,6 +473,24 @@ impl IncidentStore for SqlStore {
     async fn incident(&self, actor: &Actor, id: Uuid) -> StoreResult<IncidentView> {
         let mut tx = self.engine.read().await?;
         fetch(tx.as_mut(), actor, id).await
+    }
+
+    async fn incident_history(&self, actor: &Actor, id: Uuid) -> StoreResult<Vec<AuditView>> {
+        let mut tx = self.engine.read().await?;
+        fetch(tx.as_mut(), actor, id).await?;
+        let rows = tx
+            .query(
+                &format!(
+                    "SELECT {} FROM audit_log WHERE target_id = $1 AND target_kind = 'incident' ORDER BY seq",
+                    crate::audit::COLUMNS
+                ),
+                params![id],
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .map(crate::audit::entry)
+            .collect::<Result<_, _>>()?)
     }
 
     async fn list_incidents(

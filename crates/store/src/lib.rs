@@ -196,6 +196,8 @@ pub trait IncidentStore {
     /// Only a commander of the owning organisation (or an admin) deletes, giving a reason.
     async fn delete_incident(&self, actor: &Actor, id: Uuid, reason: &str) -> StoreResult<()>;
     async fn incident(&self, actor: &Actor, id: Uuid) -> StoreResult<IncidentView>;
+    /// The audit entries of an incident the actor may see: who recorded and changed what.
+    async fn incident_history(&self, actor: &Actor, id: Uuid) -> StoreResult<Vec<AuditView>>;
     async fn list_incidents(
         &self,
         actor: &Actor,
@@ -220,6 +222,12 @@ pub trait ExchangeStore {
     async fn acknowledge_message(&self, actor: &Actor, id: Uuid) -> StoreResult<()>;
     async fn answer_message(&self, actor: &Actor, id: Uuid, input: &AnswerInput)
     -> StoreResult<()>;
+    /// Messages about an incident that the actor may see, oldest first.
+    async fn incident_messages(
+        &self,
+        actor: &Actor,
+        incident_id: Uuid,
+    ) -> StoreResult<Vec<MessageView>>;
     /// Messages to the actor's organisation that the actor has not opened.
     async fn unread_count(&self, actor: &Actor) -> StoreResult<i64>;
 }

@@ -3,7 +3,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use lienhoan_domain::incident::{Incident, IncidentInput, Outcome, Status};
 use lienhoan_domain::validation::FieldError;
-use lienhoan_store::{IncidentQuery, IncidentView, Page};
+use lienhoan_store::{AuditView, IncidentQuery, IncidentView, MessageView, Page};
 use serde::Deserialize;
 use time::Date;
 use utoipa::{IntoParams, ToSchema};
@@ -141,8 +141,35 @@ async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Who recorded and changed the incident, with the before and after of each change.
+#[utoipa::path(get, path = "/api/v1/incidents/{id}/history", tag = "incidents",
+    responses((status = 200), (status = 404)), security(("bearer" = [])))]
+async fn history(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Json<Vec<AuditView>>> {
+    Ok(Json(state.store.incident_history(&caller.actor, id).await?))
+}
+
+/// Bulletins and requests about the incident.
+#[utoipa::path(get, path = "/api/v1/incidents/{id}/messages", tag = "incidents",
+    responses((status = 200), (status = 404)), security(("bearer" = [])))]
+async fn messages(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Json<Vec<MessageView>>> {
+    state.store.incident(&caller.actor, id).await?;
+    Ok(Json(
+        state.store.incident_messages(&caller.actor, id).await?,
+    ))
+}
+
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list, create))
         .routes(routes!(get_one, update, delete))
+        .routes(routes!(history))
+        .routes(routes!(messages))
 }
