@@ -171,10 +171,38 @@ pub fn parse_dimensions(text: &str) -> Result<Vec<Dimension>, String> {
     Ok(dims)
 }
 
+/// The first and last day of the month of `day`.
+pub fn month_bounds(day: Date) -> (Date, Date) {
+    let first = day.replace_day(1).expect("every month has a first day");
+    let last = day
+        .replace_day(day.month().length(day.year()))
+        .expect("a month's length is a valid day");
+    (first, last)
+}
+
+/// The whole months inside `[from, to]`, as their first and last days; `None` when no month
+/// fits. Reports read whole months from monthly counters and the rest from daily ones.
+pub fn whole_months(from: Date, to: Date) -> Option<(Date, Date)> {
+    let (from_first, _) = month_bounds(from);
+    let first = if from == from_first {
+        from
+    } else {
+        month_bounds(from).1.next_day()?
+    };
+    let (_, to_last) = month_bounds(to);
+    let last = if to == to_last {
+        to
+    } else {
+        month_bounds(to).0.previous_day()?
+    };
+    (first < last).then_some((first, last))
+}
+
 /// Counters summed per month: the rows statistics are grouped from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MonthlyFigures {
-    pub organisation_id: Uuid,
+    /// Absent when read from the per-province rollup, which national reports use.
+    pub organisation_id: Option<Uuid>,
     pub province_id: Option<Uuid>,
     pub category: String,
     pub outcome: Outcome,
@@ -187,7 +215,10 @@ impl MonthlyFigures {
     /// The value of a dimension for this row.
     pub fn dimension_value(&self, dim: Dimension) -> String {
         match dim {
-            Dimension::Unit => self.organisation_id.to_string(),
+            Dimension::Unit => self
+                .organisation_id
+                .map(|o| o.to_string())
+                .unwrap_or_default(),
             Dimension::Province => self.province_id.map(|p| p.to_string()).unwrap_or_default(),
             Dimension::Category => self.category.clone(),
             Dimension::CategoryGroup => category_by_code(&self.category)
@@ -254,7 +285,7 @@ mod tests {
         assert_eq!(figures.people_prosecuted, 3);
         assert_eq!(figures.people_sanctioned, 0);
         let row = MonthlyFigures {
-            organisation_id: key.organisation_id,
+            organisation_id: Some(key.organisation_id),
             province_id: None,
             category: key.category.clone(),
             outcome: key.outcome,
@@ -266,6 +297,41 @@ mod tests {
         let mut total = figures;
         total.add(&figures.scaled(-1));
         assert!(total.is_zero());
+    }
+
+    #[test]
+    fn whole_months_inside_a_range() {
+        let cases = [
+            (
+                date!(2015 - 07 - 03),
+                date!(2020 - 07 - 02),
+                Some((date!(2015 - 08 - 01), date!(2020 - 06 - 30))),
+            ),
+            (
+                date!(2017 - 01 - 01),
+                date!(2017 - 12 - 31),
+                Some((date!(2017 - 01 - 01), date!(2017 - 12 - 31))),
+            ),
+            (
+                date!(2016 - 12 - 15),
+                date!(2017 - 12 - 14),
+                Some((date!(2017 - 01 - 01), date!(2017 - 11 - 30))),
+            ),
+            (
+                date!(2020 - 02 - 01),
+                date!(2020 - 02 - 29),
+                Some((date!(2020 - 02 - 01), date!(2020 - 02 - 29))),
+            ),
+            (date!(2020 - 02 - 02), date!(2020 - 03 - 30), None),
+            (date!(2020 - 02 - 02), date!(2020 - 02 - 20), None),
+        ];
+        for (from, to, expected) in cases {
+            assert_eq!(whole_months(from, to), expected, "{from} {to}");
+        }
+        assert_eq!(
+            month_bounds(date!(2024 - 02 - 10)),
+            (date!(2024 - 02 - 01), date!(2024 - 02 - 29))
+        );
     }
 
     #[test]

@@ -38,8 +38,11 @@ CREATE TABLE incident_counters (
     category TEXT NOT NULL,
     outcome TEXT NOT NULL,
     day {date} NOT NULL,
-    -- yyyymm of day, so reports group by month and year without engine date functions.
+    -- yyyymm of day and the month's first and last days, so reports group by month and tell
+    -- whole months from partial ones without engine date functions.
     month INTEGER NOT NULL,
+    month_start {date} NOT NULL,
+    month_end {date} NOT NULL,
     -- The commune's province, so national reports group by province without walking the map.
     province_id {uuid},
     incidents {bigint} NOT NULL,
@@ -54,3 +57,45 @@ CREATE TABLE incident_counters (
 );
 CREATE INDEX incident_counters_organisation_day ON incident_counters (organisation_id, day);
 CREATE INDEX incident_counters_day ON incident_counters (day);
+
+-- The same figures summed per month, so a report over years reads a few rows per month:
+-- whole months come from here, only the edges of the range from the daily counters.
+CREATE TABLE incident_counters_monthly (
+    organisation_id {uuid} NOT NULL,
+    province_id {uuid} NOT NULL,
+    category TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    month INTEGER NOT NULL,
+    month_start {date} NOT NULL,
+    month_end {date} NOT NULL,
+    incidents {bigint} NOT NULL,
+    people_prosecuted {bigint} NOT NULL,
+    people_sanctioned {bigint} NOT NULL,
+    deaths {bigint} NOT NULL,
+    injured {bigint} NOT NULL,
+    suspects {bigint} NOT NULL,
+    victims {bigint} NOT NULL,
+    damage_vnd {bigint} NOT NULL,
+    PRIMARY KEY (organisation_id, province_id, category, outcome, month)
+);
+CREATE INDEX incident_counters_monthly_month ON incident_counters_monthly (month_start);
+
+-- Per province, without the organisation: national reports stay small whatever the data.
+CREATE TABLE incident_counters_province (
+    province_id {uuid} NOT NULL,
+    category TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    month INTEGER NOT NULL,
+    month_start {date} NOT NULL,
+    month_end {date} NOT NULL,
+    incidents {bigint} NOT NULL,
+    people_prosecuted {bigint} NOT NULL,
+    people_sanctioned {bigint} NOT NULL,
+    deaths {bigint} NOT NULL,
+    injured {bigint} NOT NULL,
+    suspects {bigint} NOT NULL,
+    victims {bigint} NOT NULL,
+    damage_vnd {bigint} NOT NULL,
+    PRIMARY KEY (province_id, category, outcome, month)
+);
+CREATE INDEX incident_counters_province_month ON incident_counters_province (month_start);

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use lienhoan_domain::access::Actor;
 use lienhoan_domain::format::local_date;
 use lienhoan_domain::incident::{Incident, IncidentInput, Outcome, Status};
-use lienhoan_domain::stats::{CounterKey, Figures, contribution};
+use lienhoan_domain::stats::{CounterKey, Figures, contribution, month_bounds};
 use lienhoan_domain::text::fold;
 use lienhoan_domain::validation::FieldError;
 use lienhoan_store::{
@@ -17,7 +17,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::audit::{Change, record};
-use crate::engine::{EngineError, Row, Tx};
+use crate::engine::{EngineError, Row, Tx, Value};
 use crate::events::{cluster_neighbours, publish};
 use crate::{SqlStore, contains_pattern, now, page_bounds, paged, params, require, scope_param};
 
@@ -102,62 +102,135 @@ async fn count(tx: &mut dyn Tx, incident: &Incident, sign: i64) -> Result<(), En
     add_to_counter(tx, &key, &figures.scaled(sign)).await
 }
 
-/// Adds figures to one counter row, removing rows that fall back to zero so that the counters
-/// stay as sparse as the data.
-async fn add_to_counter(tx: &mut dyn Tx, key: &CounterKey, f: &Figures) -> Result<(), EngineError> {
-    let month = i64::from(key.day.year()) * 100 + key.day.month() as i64;
+/// Adds figures to one row of a counter table, removing rows that fall back to zero so that
+/// the counters stay as sparse as the data.
+async fn upsert(
+    tx: &mut dyn Tx,
+    table: &str,
+    keys: Vec<(&str, Value)>,
+    extra: Vec<(&str, Value)>,
+    f: &Figures,
+) -> Result<(), EngineError> {
+    let key_names: Vec<&str> = keys.iter().map(|(name, _)| *name).collect();
+    let mut names = key_names.clone();
+    names.extend(extra.iter().map(|(name, _)| *name));
+    names.extend(Figures::MEASURES);
+    let placeholders: Vec<String> = (1..=names.len()).map(|i| format!("${i}")).collect();
+    let updates: Vec<String> = Figures::MEASURES
+        .iter()
+        .map(|m| format!("{m} = {table}.{m} + excluded.{m}"))
+        .collect();
+    let key_values: Vec<Value> = keys.into_iter().map(|(_, v)| v).collect();
+    let mut values = key_values.clone();
+    values.extend(extra.into_iter().map(|(_, v)| v));
+    values.extend(f.values().map(Value::from));
     tx.execute(
-        "INSERT INTO incident_counters (organisation_id, commune_id, category, outcome, day, month,
-            incidents, people_prosecuted, people_sanctioned, deaths, injured, suspects, victims,
-            damage_vnd, province_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
-            (SELECT CASE WHEN p.level = 'province' THEN p.id ELSE g.id END
-             FROM admin_units c
-             LEFT JOIN admin_units p ON p.id = c.parent_id
-             LEFT JOIN admin_units g ON g.id = p.parent_id
-             WHERE c.id = $2))
-         ON CONFLICT (organisation_id, commune_id, category, outcome, day) DO UPDATE SET
-            incidents = incident_counters.incidents + excluded.incidents,
-            people_prosecuted = incident_counters.people_prosecuted + excluded.people_prosecuted,
-            people_sanctioned = incident_counters.people_sanctioned + excluded.people_sanctioned,
-            deaths = incident_counters.deaths + excluded.deaths,
-            injured = incident_counters.injured + excluded.injured,
-            suspects = incident_counters.suspects + excluded.suspects,
-            victims = incident_counters.victims + excluded.victims,
-            damage_vnd = incident_counters.damage_vnd + excluded.damage_vnd",
-        params![
-            key.organisation_id,
-            key.commune_id,
-            key.category.as_str(),
-            key.outcome.as_str(),
-            key.day,
-            month,
-            f.incidents,
-            f.people_prosecuted,
-            f.people_sanctioned,
-            f.deaths,
-            f.injured,
-            f.suspects,
-            f.victims,
-            f.damage_vnd
-        ],
+        &format!(
+            "INSERT INTO {table} ({}) VALUES ({}) ON CONFLICT ({}) DO UPDATE SET {}",
+            names.join(", "),
+            placeholders.join(", "),
+            key_names.join(", "),
+            updates.join(", ")
+        ),
+        values,
     )
     .await?;
     if f.incidents < 0 {
+        let conditions: Vec<String> = key_names
+            .iter()
+            .enumerate()
+            .map(|(i, name)| format!("{name} = ${}", i + 1))
+            .collect();
         tx.execute(
-            "DELETE FROM incident_counters WHERE organisation_id = $1 AND commune_id = $2
-               AND category = $3 AND outcome = $4 AND day = $5 AND incidents = 0",
-            params![
-                key.organisation_id,
-                key.commune_id,
-                key.category.as_str(),
-                key.outcome.as_str(),
-                key.day
-            ],
+            &format!(
+                "DELETE FROM {table} WHERE {} AND incidents = 0",
+                conditions.join(" AND ")
+            ),
+            key_values,
         )
         .await?;
     }
     Ok(())
+}
+
+/// The province of a commune, through its district on the map before the reform. A commune
+/// with no province above it (which the shipped maps do not have) counts under itself.
+async fn province_of(tx: &mut dyn Tx, commune: Uuid) -> Result<Uuid, EngineError> {
+    let rows = tx
+        .query(
+            "SELECT CASE WHEN p.level = 'province' THEN p.id ELSE g.id END AS province_id
+             FROM admin_units c
+             LEFT JOIN admin_units p ON p.id = c.parent_id
+             LEFT JOIN admin_units g ON g.id = p.parent_id
+             WHERE c.id = $1",
+            params![commune],
+        )
+        .await?;
+    Ok(match rows.first() {
+        Some(row) => row.opt_uuid("province_id")?.unwrap_or(commune),
+        None => commune,
+    })
+}
+
+/// Adds figures to the daily counter of `key` and to its monthly rollups.
+async fn add_to_counter(tx: &mut dyn Tx, key: &CounterKey, f: &Figures) -> Result<(), EngineError> {
+    let month = i64::from(key.day.year()) * 100 + key.day.month() as i64;
+    let (month_start, month_end) = month_bounds(key.day);
+    let province = province_of(tx, key.commune_id).await?;
+    let category = || Value::from(key.category.as_str());
+    let outcome = || Value::from(key.outcome.as_str());
+    let bounds = || {
+        vec![
+            ("month_start", Value::from(month_start)),
+            ("month_end", Value::from(month_end)),
+        ]
+    };
+    let mut daily_extra = bounds();
+    daily_extra.extend([
+        ("month", Value::from(month)),
+        ("province_id", province.into()),
+    ]);
+    upsert(
+        tx,
+        "incident_counters",
+        vec![
+            ("organisation_id", key.organisation_id.into()),
+            ("commune_id", key.commune_id.into()),
+            ("category", category()),
+            ("outcome", outcome()),
+            ("day", key.day.into()),
+        ],
+        daily_extra,
+        f,
+    )
+    .await?;
+    upsert(
+        tx,
+        "incident_counters_monthly",
+        vec![
+            ("organisation_id", key.organisation_id.into()),
+            ("province_id", province.into()),
+            ("category", category()),
+            ("outcome", outcome()),
+            ("month", month.into()),
+        ],
+        bounds(),
+        f,
+    )
+    .await?;
+    upsert(
+        tx,
+        "incident_counters_province",
+        vec![
+            ("province_id", province.into()),
+            ("category", category()),
+            ("outcome", outcome()),
+            ("month", month.into()),
+        ],
+        bounds(),
+        f,
+    )
+    .await
 }
 
 /// The commune must be a commune in the organisation's own area: its unit or a unit under it.

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use async_trait::async_trait;
 use lienhoan_domain::access::{Actor, Scope};
 use lienhoan_domain::incident::Outcome;
-use lienhoan_domain::stats::{Dimension, Figures, MonthlyFigures, year_earlier};
+use lienhoan_domain::stats::{Dimension, Figures, MonthlyFigures, whole_months, year_earlier};
 use lienhoan_domain::text::sort_key;
 use lienhoan_store::{
     Statistics, StatisticsQuery, StatisticsRow, StatisticsStore, StoreError, StoreResult,
@@ -29,7 +29,7 @@ fn monthly_row(r: &Row) -> Result<MonthlyFigures, EngineError> {
         *slot = r.int(measure)?;
     }
     Ok(MonthlyFigures {
-        organisation_id: r.uuid("organisation_id")?,
+        organisation_id: r.opt_uuid("organisation_id")?,
         province_id: r.opt_uuid("province_id")?,
         category: r.text("category")?,
         outcome: Outcome::parse(&outcome)
@@ -39,39 +39,110 @@ fn monthly_row(r: &Row) -> Result<MonthlyFigures, EngineError> {
     })
 }
 
-/// Counters summed per organisation, province, category, outcome and month. For a cluster,
-/// each member counts only for the days it was a member.
+/// `SUM` of every measure of the table aliased `alias`.
+fn sums(alias: &str) -> String {
+    Figures::MEASURES
+        .iter()
+        .map(|m| format!("CAST(SUM({alias}.{m}) AS BIGINT) AS {m}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A cluster member for the whole month of the counter row aliased `alias`.
+const WHOLE_MONTH_MEMBER: &str = "EXISTS (SELECT 1 FROM cluster_memberships f
+    WHERE f.cluster_id = $3 AND f.organisation_id = ALIAS.organisation_id
+      AND f.joined_on <= ALIAS.month_start AND (f.left_on IS NULL OR f.left_on > ALIAS.month_end))";
+
+/// Counters summed per organisation, province, category, outcome and month. Whole months come
+/// from the monthly rollups; the partial months at the edges of the range — and, in a cluster,
+/// the months in which a member joined or left — from the daily counters, where each member
+/// counts only for the days it was a member.
 async fn monthly(
     tx: &mut dyn Tx,
     cluster_id: Option<Uuid>,
+    by_unit: bool,
     from: Date,
     to: Date,
 ) -> Result<Vec<MonthlyFigures>, EngineError> {
-    let sums = Figures::MEASURES
-        .iter()
-        .map(|m| format!("CAST(SUM(k.{m}) AS BIGINT) AS {m}"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let (membership, args) = match cluster_id {
-        Some(cluster) => (
-            "JOIN cluster_memberships m ON m.organisation_id = k.organisation_id
-               AND m.cluster_id = $3 AND k.day >= m.joined_on
-               AND (m.left_on IS NULL OR k.day < m.left_on)",
-            params![from, to, cluster],
-        ),
-        None => ("", params![from, to]),
+    let whole = whole_months(from, to);
+    // Without a whole month, bounds that no month satisfies.
+    let (first, last) = whole.unwrap_or((to, from));
+    let group = "GROUP BY k.organisation_id, k.province_id, k.category, k.outcome, k.month";
+    let daily_sums = sums("k");
+    let mut rows = match cluster_id {
+        Some(cluster) => {
+            tx.query(
+                &format!(
+                    "SELECT k.organisation_id, k.province_id, k.category, k.outcome, k.month, {daily_sums}
+                     FROM incident_counters k
+                     JOIN cluster_memberships m ON m.organisation_id = k.organisation_id
+                       AND m.cluster_id = $3 AND k.day >= m.joined_on
+                       AND (m.left_on IS NULL OR k.day < m.left_on)
+                     WHERE k.day >= $1 AND k.day <= $2
+                       AND NOT (k.month_start >= $4 AND k.month_end <= $5 AND {})
+                     {group}",
+                    WHOLE_MONTH_MEMBER.replace("ALIAS", "k")
+                ),
+                params![from, to, cluster, first, last],
+            )
+            .await?
+        }
+        None => {
+            tx.query(
+                &format!(
+                    "SELECT k.organisation_id, k.province_id, k.category, k.outcome, k.month, {daily_sums}
+                     FROM incident_counters k
+                     WHERE k.day >= $1 AND k.day <= $2
+                       AND NOT (k.month_start >= $3 AND k.month_end <= $4)
+                     {group}"
+                ),
+                params![from, to, first, last],
+            )
+            .await?
+        }
     };
-    let rows = tx
-        .query(
-            &format!(
-                "SELECT k.organisation_id, k.province_id, k.category, k.outcome, k.month, {sums}
-                 FROM incident_counters k {membership}
-                 WHERE k.day >= $1 AND k.day <= $2
-                 GROUP BY k.organisation_id, k.province_id, k.category, k.outcome, k.month"
-            ),
-            args,
-        )
-        .await?;
+    if whole.is_some() {
+        let rollup = match cluster_id {
+            Some(cluster) => {
+                tx.query(
+                    &format!(
+                        "SELECT k.organisation_id, k.province_id, k.category, k.outcome, k.month, {daily_sums}
+                         FROM incident_counters_monthly k
+                         WHERE k.month_start >= $1 AND k.month_end <= $2 AND {}
+                         {group}",
+                        WHOLE_MONTH_MEMBER.replace("ALIAS", "k")
+                    ),
+                    params![first, last, cluster],
+                )
+                .await?
+            }
+            None if by_unit => {
+                tx.query(
+                    &format!(
+                        "SELECT k.organisation_id, k.province_id, k.category, k.outcome, k.month, {daily_sums}
+                         FROM incident_counters_monthly k
+                         WHERE k.month_start >= $1 AND k.month_end <= $2
+                         {group}"
+                    ),
+                    params![first, last],
+                )
+                .await?
+            }
+            None => {
+                tx.query(
+                    &format!(
+                        "SELECT NULL AS organisation_id, k.province_id, k.category, k.outcome, k.month, {daily_sums}
+                         FROM incident_counters_province k
+                         WHERE k.month_start >= $1 AND k.month_end <= $2
+                         GROUP BY k.province_id, k.category, k.outcome, k.month"
+                    ),
+                    params![first, last],
+                )
+                .await?
+            }
+        };
+        rows.extend(rollup);
+    }
     rows.iter().map(monthly_row).collect()
 }
 
@@ -151,8 +222,9 @@ impl StatisticsStore for SqlStore {
         }
         let mut tx = self.engine.read().await?;
         check_scope(tx.as_mut(), actor, query.cluster_id).await?;
+        let by_unit = query.group_by.contains(&Dimension::Unit);
         let current = group(
-            &monthly(tx.as_mut(), query.cluster_id, query.from, query.to).await?,
+            &monthly(tx.as_mut(), query.cluster_id, by_unit, query.from, query.to).await?,
             &query.group_by,
         );
         let previous_range = query
@@ -160,7 +232,7 @@ impl StatisticsStore for SqlStore {
             .then(|| (year_earlier(query.from), year_earlier(query.to)));
         let previous = match previous_range {
             Some((from, to)) => Some(group(
-                &monthly(tx.as_mut(), query.cluster_id, from, to).await?,
+                &monthly(tx.as_mut(), query.cluster_id, by_unit, from, to).await?,
                 &query.group_by,
             )),
             None => None,
