@@ -31,6 +31,9 @@ CREATE TABLE incidents (
 );
 CREATE INDEX incidents_organisation_day ON incidents (organisation_id, occurred_on);
 CREATE INDEX incidents_day ON incidents (occurred_on);
+-- Lists show the newest first: these let a page stop after its rows instead of sorting all.
+CREATE INDEX incidents_recent ON incidents (occurred_at DESC, id);
+CREATE INDEX incidents_organisation_recent ON incidents (organisation_id, occurred_at DESC);
 
 CREATE TABLE incident_counters (
     organisation_id {uuid} NOT NULL,
