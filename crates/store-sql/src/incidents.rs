@@ -1,6 +1,6 @@
 //! Incidents, with the statistics counters updated in the same transaction as every change.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use async_trait::async_trait;
 use lienhoan_domain::access::Actor;
@@ -14,6 +14,7 @@ use lienhoan_store::{
     StoreResult,
 };
 use serde_json::json;
+use time::Date;
 use uuid::Uuid;
 
 use crate::audit::{Change, record};
@@ -179,65 +180,92 @@ async fn province_of(tx: &mut dyn Tx, commune: Uuid) -> Result<Uuid, EngineError
     })
 }
 
-/// Adds figures to the daily counter of `key` and to its monthly rollups.
-async fn add_to_counter(tx: &mut dyn Tx, key: &CounterKey, f: &Figures) -> Result<(), EngineError> {
-    let month = i64::from(key.day.year()) * 100 + key.day.month() as i64;
+/// Adds figures to one daily counter row.
+async fn add_daily(
+    tx: &mut dyn Tx,
+    key: &CounterKey,
+    province: Uuid,
+    f: &Figures,
+) -> Result<(), EngineError> {
     let (month_start, month_end) = month_bounds(key.day);
-    let province = province_of(tx, key.commune_id).await?;
-    let category = || Value::from(key.category.as_str());
-    let outcome = || Value::from(key.outcome.as_str());
-    let bounds = || {
-        vec![
-            ("month_start", Value::from(month_start)),
-            ("month_end", Value::from(month_end)),
-        ]
-    };
-    let mut daily_extra = bounds();
-    daily_extra.extend([
-        ("month", Value::from(month)),
-        ("province_id", province.into()),
-    ]);
+    let month = i64::from(key.day.year()) * 100 + key.day.month() as i64;
     upsert(
         tx,
         "incident_counters",
         vec![
             ("organisation_id", key.organisation_id.into()),
             ("commune_id", key.commune_id.into()),
-            ("category", category()),
-            ("outcome", outcome()),
+            ("category", key.category.as_str().into()),
+            ("outcome", key.outcome.as_str().into()),
             ("day", key.day.into()),
         ],
-        daily_extra,
-        f,
-    )
-    .await?;
-    upsert(
-        tx,
-        "incident_counters_monthly",
         vec![
-            ("organisation_id", key.organisation_id.into()),
-            ("province_id", province.into()),
-            ("category", category()),
-            ("outcome", outcome()),
+            ("month_start", month_start.into()),
+            ("month_end", month_end.into()),
             ("month", month.into()),
-        ],
-        bounds(),
-        f,
-    )
-    .await?;
-    upsert(
-        tx,
-        "incident_counters_province",
-        vec![
             ("province_id", province.into()),
-            ("category", category()),
-            ("outcome", outcome()),
-            ("month", month.into()),
         ],
-        bounds(),
         f,
     )
     .await
+}
+
+/// A monthly rollup row: per organisation, or (without one) per province only.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct RollupKey {
+    organisation_id: Option<Uuid>,
+    province_id: Uuid,
+    category: String,
+    outcome: Outcome,
+    month_start: Date,
+}
+
+impl RollupKey {
+    /// The organisation's and the province's rollup rows for a daily key.
+    fn both(key: &CounterKey, province: Uuid) -> [RollupKey; 2] {
+        let of = |organisation_id| RollupKey {
+            organisation_id,
+            province_id: province,
+            category: key.category.clone(),
+            outcome: key.outcome,
+            month_start: month_bounds(key.day).0,
+        };
+        [of(Some(key.organisation_id)), of(None)]
+    }
+}
+
+async fn add_rollup(tx: &mut dyn Tx, key: &RollupKey, f: &Figures) -> Result<(), EngineError> {
+    let (month_start, month_end) = month_bounds(key.month_start);
+    let month = i64::from(month_start.year()) * 100 + month_start.month() as i64;
+    let mut keys = Vec::with_capacity(5);
+    let table = match key.organisation_id {
+        Some(org) => {
+            keys.push(("organisation_id", org.into()));
+            "incident_counters_monthly"
+        }
+        None => "incident_counters_province",
+    };
+    keys.extend([
+        ("province_id", key.province_id.into()),
+        ("category", key.category.as_str().into()),
+        ("outcome", key.outcome.as_str().into()),
+        ("month", month.into()),
+    ]);
+    let bounds = vec![
+        ("month_start", month_start.into()),
+        ("month_end", month_end.into()),
+    ];
+    upsert(tx, table, keys, bounds, f).await
+}
+
+/// Adds figures to the daily counter of `key` and to its monthly rollups.
+async fn add_to_counter(tx: &mut dyn Tx, key: &CounterKey, f: &Figures) -> Result<(), EngineError> {
+    let province = province_of(tx, key.commune_id).await?;
+    add_daily(tx, key, province, f).await?;
+    for rollup in RollupKey::both(key, province) {
+        add_rollup(tx, &rollup, f).await?;
+    }
+    Ok(())
 }
 
 /// The commune must be a commune in the organisation's own area: its unit or a unit under it.
@@ -456,8 +484,25 @@ impl IncidentStore for SqlStore {
                 progress(row as u64 + 1);
             }
         }
+        // Rollups sum further: a month's rows for an organisation or a province are written once.
+        let mut provinces: HashMap<Uuid, Uuid> = HashMap::new();
+        let mut rollups: BTreeMap<RollupKey, Figures> = BTreeMap::new();
         for (key, figures) in &deltas {
-            add_to_counter(tx.as_mut(), key, figures).await?;
+            let province = match provinces.get(&key.commune_id) {
+                Some(p) => *p,
+                None => {
+                    let p = province_of(tx.as_mut(), key.commune_id).await?;
+                    provinces.insert(key.commune_id, p);
+                    p
+                }
+            };
+            add_daily(tx.as_mut(), key, province, figures).await?;
+            for rollup in RollupKey::both(key, province) {
+                rollups.entry(rollup).or_default().add(figures);
+            }
+        }
+        for (key, figures) in &rollups {
+            add_rollup(tx.as_mut(), key, figures).await?;
         }
         let days = inputs.iter().map(|i| local_date(i.occurred_at));
         record(

@@ -65,8 +65,9 @@ async fn monthly(
     to: Date,
 ) -> Result<Vec<MonthlyFigures>, EngineError> {
     let whole = whole_months(from, to);
-    // Without a whole month, bounds that no month satisfies.
-    let (first, last) = whole.unwrap_or((to, from));
+    // Without a whole month, bounds that no month satisfies and that leave the whole range
+    // to the daily counters.
+    let (first, last) = whole.unwrap_or((to.next_day().unwrap_or(to), to));
     let group = "GROUP BY k.organisation_id, k.province_id, k.category, k.outcome, k.month";
     let daily_sums = sums("k");
     let mut rows = match cluster_id {
@@ -74,11 +75,10 @@ async fn monthly(
             tx.query(
                 &format!(
                     "SELECT k.organisation_id, k.province_id, k.category, k.outcome, k.month, {daily_sums}
-                     FROM incident_counters k
-                     JOIN cluster_memberships m ON m.organisation_id = k.organisation_id
-                       AND m.cluster_id = $3 AND k.day >= m.joined_on
-                       AND (m.left_on IS NULL OR k.day < m.left_on)
-                     WHERE k.day >= $1 AND k.day <= $2
+                     FROM cluster_memberships m
+                     JOIN incident_counters k ON k.organisation_id = m.organisation_id
+                       AND k.day >= m.joined_on AND (m.left_on IS NULL OR k.day < m.left_on)
+                     WHERE m.cluster_id = $3 AND k.day >= $1 AND k.day <= $2
                        AND NOT (k.month_start >= $4 AND k.month_end <= $5 AND {})
                      {group}",
                     WHOLE_MONTH_MEMBER.replace("ALIAS", "k")
@@ -92,8 +92,7 @@ async fn monthly(
                 &format!(
                     "SELECT k.organisation_id, k.province_id, k.category, k.outcome, k.month, {daily_sums}
                      FROM incident_counters k
-                     WHERE k.day >= $1 AND k.day <= $2
-                       AND NOT (k.month_start >= $3 AND k.month_end <= $4)
+                     WHERE (k.day >= $1 AND k.day < $3) OR (k.day > $4 AND k.day <= $2)
                      {group}"
                 ),
                 params![from, to, first, last],
@@ -107,10 +106,12 @@ async fn monthly(
                 tx.query(
                     &format!(
                         "SELECT k.organisation_id, k.province_id, k.category, k.outcome, k.month, {daily_sums}
-                         FROM incident_counters_monthly k
-                         WHERE k.month_start >= $1 AND k.month_end <= $2 AND {}
-                         {group}",
-                        WHOLE_MONTH_MEMBER.replace("ALIAS", "k")
+                         FROM cluster_memberships f
+                         JOIN incident_counters_monthly k ON k.organisation_id = f.organisation_id
+                         WHERE f.cluster_id = $3 AND k.month_start >= $1 AND k.month_end <= $2
+                           AND f.joined_on <= k.month_start
+                           AND (f.left_on IS NULL OR f.left_on > k.month_end)
+                         {group}"
                     ),
                     params![first, last, cluster],
                 )
