@@ -88,16 +88,30 @@ async fn monthly(
             .await?
         }
         None => {
-            tx.query(
-                &format!(
-                    "SELECT k.organisation_id, k.province_id, k.category, k.outcome, k.month, {daily_sums}
-                     FROM incident_counters k
-                     WHERE (k.day >= $1 AND k.day < $3) OR (k.day > $4 AND k.day <= $2)
-                     {group}"
-                ),
-                params![from, to, first, last],
-            )
-            .await?
+            // Only the partial months at the edges of the range are read by day.
+            let edges = match whole {
+                Some((first, last)) => [
+                    (from < first).then(|| (from, first.previous_day().unwrap_or(first))),
+                    (last < to).then(|| (last.next_day().unwrap_or(last), to)),
+                ],
+                None => [Some((from, to)), None],
+            };
+            let mut rows = Vec::new();
+            for (start, end) in edges.into_iter().flatten() {
+                rows.extend(
+                    tx.query(
+                        &format!(
+                            "SELECT k.organisation_id, k.province_id, k.category, k.outcome, k.month, {daily_sums}
+                             FROM incident_counters k
+                             WHERE k.day >= $1 AND k.day <= $2
+                             {group}"
+                        ),
+                        params![start, end],
+                    )
+                    .await?,
+                );
+            }
+            rows
         }
     };
     if whole.is_some() {
