@@ -70,6 +70,7 @@ async fn metrics(State(state): State<AppState>) -> Response {
 
 const STYLE: &str = include_str!("../static/style.css");
 const HTMX: &str = include_str!("../static/htmx.min.js");
+const LIVE: &str = include_str!("../static/live.js");
 
 fn asset(content_type: &'static str, body: &'static str) -> Response {
     (
@@ -100,5 +101,9 @@ pub fn router(openapi: Arc<utoipa::openapi::OpenApi>) -> Router<AppState> {
         .route(
             "/static/htmx.min.js",
             get(|| async { asset("text/javascript; charset=utf-8", HTMX) }),
+        )
+        .route(
+            "/static/live.js",
+            get(|| async { asset("text/javascript; charset=utf-8", LIVE) }),
         )
 }

@@ -6,8 +6,12 @@ mod clusters;
 mod form;
 mod geo;
 mod home;
+mod inbox;
+mod incidents;
 mod login;
 mod organisations;
+mod register;
+mod statistics;
 mod users;
 
 #[cfg(test)]
@@ -23,7 +27,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use lienhoan_domain::access::{Actor, Role};
 use lienhoan_domain::cluster::{BoardRole, ClusterKind};
 use lienhoan_domain::geo::{AdminLevel, dataset_validity};
+use lienhoan_domain::incident::{Outcome, Status};
 use lienhoan_domain::organisation::OrgKind;
+use lienhoan_domain::register::DecisionType;
 use lienhoan_store::{AdminUnitView, StoreError};
 use time::{Date, OffsetDateTime};
 
@@ -43,6 +49,10 @@ pub fn router() -> Router<AppState> {
         .merge(clusters::router())
         .merge(users::router())
         .merge(audit::router())
+        .merge(incidents::router())
+        .merge(statistics::router())
+        .merge(inbox::router())
+        .merge(register::router())
         .fallback(not_found)
 }
 
@@ -66,6 +76,15 @@ const NOTICES: &[&str] = &[
     "user-disabled",
     "user-enabled",
     "password-changed",
+    "incident-created",
+    "incident-updated",
+    "incident-deleted",
+    "message-sent",
+    "message-acknowledged",
+    "message-answered",
+    "person-added",
+    "movement-sent",
+    "movement-acknowledged",
 ];
 
 /// The signed-in user as the page header shows them.
@@ -74,6 +93,11 @@ pub struct UserChrome {
     pub display_name: String,
     pub role: Role,
     pub can_audit: bool,
+    /// Sends and receives bulletins and requests (and so has an inbox).
+    pub can_exchange: bool,
+    pub can_register: bool,
+    /// Messages to the user's organisation not yet opened by the user.
+    pub unread: i64,
 }
 
 /// What every page's layout needs: language, user, where we are, a notice.
@@ -227,6 +251,65 @@ impl Chrome {
     pub fn can_audit(&self) -> bool {
         self.user.as_ref().is_some_and(|u| u.can_audit)
     }
+
+    pub fn can_exchange(&self) -> bool {
+        self.user.as_ref().is_some_and(|u| u.can_exchange)
+    }
+
+    pub fn can_register(&self) -> bool {
+        self.user.as_ref().is_some_and(|u| u.can_register)
+    }
+
+    pub fn unread(&self) -> i64 {
+        self.user.as_ref().map_or(0, |u| u.unread)
+    }
+
+    pub fn unread_label(&self) -> String {
+        self.lang.number(self.unread())
+    }
+
+    /// A category's label from its code; unknown codes are shown as they are.
+    pub fn category(&self, code: &str) -> String {
+        match lienhoan_domain::incident::category_by_code(code) {
+            Some(cat) => self.lang.t(&cat.label_key()),
+            None => code.to_owned(),
+        }
+    }
+
+    /// The group code of a category code.
+    pub fn category_group_of(&self, code: &str) -> &'static str {
+        lienhoan_domain::incident::category_by_code(code).map_or("other", |c| c.group)
+    }
+
+    pub fn category_group(&self, group: &str) -> String {
+        self.lang.t(&format!("group-{}", group.replace('_', "-")))
+    }
+
+    pub fn status(&self, status: &Status) -> String {
+        self.lang.t(&format!("status-{}", status.as_str()))
+    }
+
+    pub fn outcome(&self, outcome: &Outcome) -> String {
+        self.lang.t(&format!("outcome-{}", outcome.as_str()))
+    }
+
+    pub fn decision(&self, decision: &DecisionType) -> String {
+        self.lang
+            .t(&format!("decision-{}", decision.as_str().replace('_', "-")))
+    }
+
+    pub fn message_kind(&self, kind: &lienhoan_domain::exchange::MessageKind) -> String {
+        self.lang.t(&format!("inbox-kind-{}", kind.as_str()))
+    }
+
+    pub fn yes_no(&self, value: &bool) -> String {
+        self.lang.t(if *value { "value-yes" } else { "value-no" })
+    }
+
+    /// Whole đồng with the language's separator: "5.000.000 đ".
+    pub fn money(&self, value: &i64) -> String {
+        format!("{} đ", self.lang.number(*value))
+    }
 }
 
 /// A signed-in page request: the actor, their session, and the page chrome.
@@ -273,12 +356,21 @@ impl FromRequestParts<AppState> for Page {
             .await
             .map(|u| u.display_name)
             .unwrap_or_else(|_| actor.username.clone());
+        // One counting query; the badge is not worth failing the page for.
+        let unread = if actor.can_exchange() {
+            state.store.unread_count(&actor).await.unwrap_or(0)
+        } else {
+            0
+        };
         let c = Chrome {
             lang,
             user: Some(UserChrome {
                 display_name,
                 role: actor.role,
                 can_audit: actor.can_read_audit(),
+                can_exchange: actor.can_exchange(),
+                can_register: actor.can_use_register(),
+                unread,
             }),
             here,
             section: "",

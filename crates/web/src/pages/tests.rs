@@ -21,6 +21,9 @@ struct World {
     base: String,
     cluster: Uuid,
     joining: Uuid,
+    founder: Uuid,
+    commune: Uuid,
+    store: Arc<dyn Store>,
 }
 
 async fn world() -> World {
@@ -38,6 +41,23 @@ async fn world() -> World {
                 name: "Vĩnh Phúc".into(),
                 kind: "Tỉnh".into(),
                 parent_id: None,
+                valid_from: None,
+                valid_to: date!(2025 - 06 - 30),
+                successor_ids: vec![],
+                aliases: vec![],
+            },
+        )
+        .await
+        .unwrap();
+    let commune = store
+        .add_historical_unit(
+            &system,
+            &NewHistoricalUnit {
+                level: AdminLevel::Commune,
+                code: "9001".into(),
+                name: "Quang Yên".into(),
+                kind: "Xã".into(),
+                parent_id: Some(province.id),
                 valid_from: None,
                 valid_to: date!(2025 - 06 - 30),
                 successor_ids: vec![],
@@ -88,6 +108,7 @@ async fn world() -> World {
         ("admin", Role::Admin, None),
         ("coordinator", Role::Coordinator, Some(founder.id)),
         ("officer", Role::Officer, Some(founder.id)),
+        ("commander", Role::Commander, Some(founder.id)),
     ] {
         store
             .create_user(
@@ -107,11 +128,14 @@ async fn world() -> World {
     let store: Arc<dyn Store> = Arc::new(store);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(crate::serve(AppState::new(store, false), listener));
+    tokio::spawn(crate::serve(AppState::new(store.clone(), false), listener));
     World {
         base,
         cluster: cluster.id,
         joining: joining.id,
+        founder: founder.id,
+        commune: commune.id,
+        store,
     }
 }
 
@@ -443,4 +467,326 @@ fn every_text_on_the_pages_is_translated() {
         let key = format!("ok-{notice}");
         assert!(keys.contains(&key.as_str()), "{key}");
     }
+}
+
+/// The text of the table row that contains `label`, tags stripped and spaces collapsed.
+fn row_text(html: &str, label: &str) -> String {
+    let at = html
+        .find(label)
+        .unwrap_or_else(|| panic!("{label} not on the page"));
+    let start = html[..at].rfind("<tr").unwrap();
+    let end = at + html[at..].find("</tr>").unwrap();
+    let mut text = String::new();
+    let mut in_tag = false;
+    for ch in html[start..end].chars() {
+        match ch {
+            '<' => {
+                in_tag = true;
+                text.push(' ');
+            }
+            '>' => in_tag = false,
+            c if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn incident(
+    commune: Uuid,
+    day: time::Date,
+    category: &str,
+    outcome: lienhoan_domain::incident::Outcome,
+    people: i64,
+) -> lienhoan_domain::incident::IncidentInput {
+    let at = lienhoan_domain::format::start_of_day(day) + time::Duration::hours(9);
+    lienhoan_domain::incident::IncidentInput {
+        commune_id: commune,
+        place: String::new(),
+        latitude: None,
+        longitude: None,
+        occurred_at: at,
+        reported_at: at + time::Duration::hours(1),
+        category: category.into(),
+        suspects: 0,
+        victims: 0,
+        deaths: 0,
+        injured: 0,
+        damage_vnd: 0,
+        narrative: String::new(),
+        status: lienhoan_domain::incident::Status::Solved,
+        outcome,
+        outcome_people: people,
+        cross_border: false,
+        shared: None,
+    }
+}
+
+#[tokio::test]
+async fn recording_an_incident_and_its_history() {
+    let w = world().await;
+    let officer = sign_in(&w, "officer").await;
+    let (status, html) = page(&officer, format!("{}/incidents", w.base)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Ghi vụ việc mới") && html.contains("Không có vụ việc nào"));
+    assert!(html.contains("hx-trigger=\"live-incident from:body\""));
+    assert!(html.contains("data-live=\"/api/v1/events\""));
+    assert!(html.contains("href=\"/inbox\"") && html.contains("href=\"/register\""));
+
+    let (status, html) = page(&officer, format!("{}/incidents/new", w.base)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("Xã Quang Yên") && html.contains("<optgroup label=\"Tội phạm hình sự\">")
+    );
+
+    // Refused: the field errors are next to the fields and the input is kept.
+    let commune = w.commune.to_string();
+    let mut form = vec![
+        ("commune_id", commune.as_str()),
+        ("occurred_at", ""),
+        ("reported_at", "2024-03-15T10:00"),
+        ("category", "criminal.theft"),
+        ("status", "received"),
+        ("outcome", "none"),
+        ("suspects", "x"),
+        ("place", "Bến đò Quang Yên"),
+        ("cross_border", "1"),
+        ("shared", "1"),
+    ];
+    let r = officer
+        .post(format!("{}/incidents/new", w.base), &form)
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("id=\"occurred_at-error\"") && html.contains("id=\"suspects-error\""));
+    assert!(html.contains("value=\"Bến đò Quang Yên\""));
+
+    form[1] = ("occurred_at", "2024-03-15T08:30");
+    form[6] = ("suspects", "2");
+    let r = officer
+        .post(format!("{}/incidents/new", w.base), &form)
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let to = location(&r);
+    assert!(to.ends_with("?ok=incident-created"), "{to}");
+    let path = to.split('?').next().unwrap().to_owned();
+    let (status, html) = page(&officer, format!("{}{to}", w.base)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Đã ghi vụ việc."));
+    assert!(html.contains("Giáp ranh") && html.contains("15/03/2024 08:30"));
+    assert!(html.contains("Ghi vụ việc") && html.contains("/inbox/new?incident="));
+    // An officer may edit but not delete.
+    assert!(html.contains("/edit\"") && !html.contains("/delete"));
+
+    form[6] = ("suspects", "3");
+    let r = officer.post(format!("{}{path}/edit", w.base), &form).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, html) = page(&officer, format!("{}{path}", w.base)).await;
+    assert!(html.contains("<strong>Sửa vụ việc</strong>"));
+    assert!(
+        html.contains("<td class=\"before\">2</td><td>3</td>"),
+        "{html}"
+    );
+
+    // The list shows it, with the badge; the live fragment is the list alone.
+    let (_, html) = page(&officer, format!("{}/incidents?q=ben+do", w.base)).await;
+    assert!(html.contains("1 vụ việc") && html.contains("badge-cross"));
+    let (_, html) = page(&officer, format!("{}/incidents?fragment=1", w.base)).await;
+    assert!(!html.contains("<html") && html.contains("Trộm cắp tài sản"));
+
+    // A commander deletes, with a reason.
+    let commander = sign_in(&w, "commander").await;
+    let r = commander
+        .post(format!("{}{path}/delete", w.base), &[("reason", "")])
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let r = commander
+        .post(
+            format!("{}{path}/delete", w.base),
+            &[("reason", "Ghi trùng")],
+        )
+        .await;
+    assert_eq!(location(&r), "/incidents?ok=incident-deleted");
+}
+
+#[tokio::test]
+async fn statistics_of_the_five_year_review() {
+    let w = world().await;
+    use lienhoan_domain::incident::Outcome;
+    let mut inputs = Vec::new();
+    let first = date!(2018 - 02 - 01);
+    let mut n = 0i64;
+    let mut day = || {
+        n += 1;
+        first + time::Duration::days(n * 3)
+    };
+    // 99 prosecuted with 153 people, 73 sanctioned with 116, 49 traffic with 3 dead, 73 hurt.
+    for i in 0..99 {
+        let people = if i < 54 { 2 } else { 1 };
+        inputs.push(incident(
+            w.commune,
+            day(),
+            "criminal.theft",
+            Outcome::Prosecuted,
+            people,
+        ));
+    }
+    for i in 0..73 {
+        let people = if i < 43 { 2 } else { 1 };
+        inputs.push(incident(
+            w.commune,
+            day(),
+            "administrative.violation",
+            Outcome::Sanctioned,
+            people,
+        ));
+    }
+    for i in 0..49 {
+        let mut input = incident(w.commune, day(), "traffic.accident", Outcome::None, 0);
+        input.deaths = i64::from(i < 3);
+        input.injured = if i < 24 { 2 } else { 1 };
+        inputs.push(input);
+    }
+    assert!(day() < date!(2020 - 07 - 02));
+    let count = w
+        .store
+        .import_incidents(&Actor::system(), w.founder, &inputs, &|_| {})
+        .await
+        .unwrap();
+    assert_eq!(count, 221);
+
+    let coordinator = sign_in(&w, "coordinator").await;
+    let url = format!(
+        "{}/statistics?cluster={}&from=03%2F07%2F2015&to=2020-07-02&g1=outcome",
+        w.base, w.cluster
+    );
+    let (status, html) = page(&coordinator, url.clone()).await;
+    assert_eq!(status, StatusCode::OK);
+    let prosecuted = row_text(&html, "<th scope=\"row\">Truy cứu hình sự");
+    assert!(
+        prosecuted.starts_with("Truy cứu hình sự 99 153 0 "),
+        "{prosecuted}"
+    );
+    let sanctioned = row_text(&html, "<th scope=\"row\">Xử lý hành chính");
+    assert!(
+        sanctioned.starts_with("Xử lý hành chính 73 0 116 "),
+        "{sanctioned}"
+    );
+    let none = row_text(&html, "<th scope=\"row\">Không xử lý");
+    let numbers: Vec<&str> = none
+        .split(' ')
+        .filter(|t| t.chars().all(|c| c.is_ascii_digit() || c == '.'))
+        .collect();
+    // Incidents, prosecuted, sanctioned, deaths, injured.
+    assert_eq!(numbers[..5], ["49", "0", "0", "3", "73"], "{none}");
+    let total = row_text(&html, "<th scope=\"row\">Tổng cộng");
+    assert!(total.starts_with("Tổng cộng 221"), "{total}");
+    assert!(html.contains("<svg") && html.contains("Năm công tác"));
+
+    let r = coordinator.get(format!("{url}&format=csv")).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let csv = r.text().await.unwrap();
+    assert!(csv.contains("Truy cứu hình sự,99,153,0,0,0,0,0,0"), "{csv}");
+
+    // Compared with the year before: 2019 against 2018, by category group.
+    let url = format!(
+        "{}/statistics?cluster={}&from=2019-01-01&to=2019-12-31&g1=category_group&compare=1",
+        w.base, w.cluster
+    );
+    let (status, html) = page(&coordinator, url).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("so với 01/01/2018 – 31/12/2018"), "{html}");
+    let total = row_text(&html, "<th scope=\"row\">Tổng cộng");
+    assert!(
+        total.contains("cùng kỳ:") && (total.contains("giảm") || total.contains("tăng")),
+        "{total}"
+    );
+}
+
+#[tokio::test]
+async fn exchange_register_and_import_pages() {
+    let w = world().await;
+    let admin = sign_in(&w, "admin").await;
+    let (status, html) = page(&admin, format!("{}/register", w.base)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(!html.contains("href=\"/register\""));
+    let (status, _) = page(&admin, format!("{}/statistics", w.base)).await;
+    assert_eq!(status, StatusCode::OK);
+
+    let officer = sign_in(&w, "officer").await;
+    let (status, html) = page(&officer, format!("{}/register", w.base)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Mọi lượt truy cập đều được ghi nhật ký"));
+    let (status, _) = page(&officer, format!("{}/register/movements", w.base)).await;
+    assert_eq!(status, StatusCode::OK);
+
+    // A bulletin to the cluster, then the inbox lists it as sent.
+    let (status, html) = page(&officer, format!("{}/inbox/new", w.base)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Cụm Sông Lô – Sơn Dương"));
+    let cluster = w.cluster.to_string();
+    let r = officer
+        .post(
+            format!("{}/inbox/new", w.base),
+            &[
+                ("kind", "bulletin"),
+                ("cluster_id", cluster.as_str()),
+                ("title", "Thông báo giao ban quý"),
+                ("body", "Họp lúc 8 giờ"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        r.status(),
+        StatusCode::SEE_OTHER,
+        "{}",
+        r.text().await.unwrap()
+    );
+    let (_, html) = page(&officer, format!("{}/inbox?box=sent", w.base)).await;
+    assert!(html.contains("Thông báo giao ban quý"));
+    let r = officer
+        .post(
+            format!("{}/inbox/new", w.base),
+            &[
+                ("kind", "request"),
+                ("cluster_id", cluster.as_str()),
+                ("title", "Đề nghị"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    // An import with a bad row writes nothing and lists the problems.
+    let (status, html) = page(&officer, format!("{}/incidents/import", w.base)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("/api/v1/incidents/template/xlsx"));
+    let boundary = "lienhoan-test-boundary";
+    let csv = "Mã xã,Thời điểm xảy ra\nxx,hôm qua\n";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.csv\"\r\nContent-Type: text/csv\r\n\r\n{csv}\r\n--{boundary}--\r\n"
+    );
+    let r = officer
+        .send(
+            officer
+                .client
+                .post(format!("{}/incidents/import", w.base))
+                .header(
+                    "content-type",
+                    format!("multipart/form-data; boundary={boundary}"),
+                )
+                .body(body),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("id=\"import-errors\"") && html.contains("Dòng"),
+        "{html}"
+    );
 }
