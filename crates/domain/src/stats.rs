@@ -171,6 +171,11 @@ pub fn parse_dimensions(text: &str) -> Result<Vec<Dimension>, String> {
     Ok(dims)
 }
 
+/// yyyymm: how counters name a month, so engines group and compare months as integers.
+pub fn month_number(day: Date) -> i64 {
+    i64::from(day.year()) * 100 + day.month() as i64
+}
+
 /// The first and last day of the month of `day`.
 pub fn month_bounds(day: Date) -> (Date, Date) {
     let first = day.replace_day(1).expect("every month has a first day");

@@ -99,6 +99,6 @@ CREATE TABLE incident_counters_province (
     suspects {bigint} NOT NULL,
     victims {bigint} NOT NULL,
     damage_vnd {bigint} NOT NULL,
-    PRIMARY KEY (province_id, category, outcome, month)
+    -- Month first: a national report reads a range of months.
+    PRIMARY KEY (month, province_id, category, outcome)
 );
-CREATE INDEX incident_counters_province_month ON incident_counters_province (month_start);

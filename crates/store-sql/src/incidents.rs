@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use lienhoan_domain::access::Actor;
 use lienhoan_domain::format::local_date;
 use lienhoan_domain::incident::{Incident, IncidentInput, Outcome, Status};
-use lienhoan_domain::stats::{CounterKey, Figures, contribution, month_bounds};
+use lienhoan_domain::stats::{CounterKey, Figures, contribution, month_bounds, month_number};
 use lienhoan_domain::text::fold;
 use lienhoan_domain::validation::FieldError;
 use lienhoan_store::{
@@ -188,7 +188,7 @@ async fn add_daily(
     f: &Figures,
 ) -> Result<(), EngineError> {
     let (month_start, month_end) = month_bounds(key.day);
-    let month = i64::from(key.day.year()) * 100 + key.day.month() as i64;
+    let month = month_number(key.day);
     upsert(
         tx,
         "incident_counters",
@@ -236,7 +236,7 @@ impl RollupKey {
 
 async fn add_rollup(tx: &mut dyn Tx, key: &RollupKey, f: &Figures) -> Result<(), EngineError> {
     let (month_start, month_end) = month_bounds(key.month_start);
-    let month = i64::from(month_start.year()) * 100 + month_start.month() as i64;
+    let month = month_number(month_start);
     let mut keys = Vec::with_capacity(5);
     let table = match key.organisation_id {
         Some(org) => {

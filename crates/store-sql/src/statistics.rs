@@ -6,7 +6,9 @@ use std::collections::{BTreeMap, HashMap};
 use async_trait::async_trait;
 use lienhoan_domain::access::{Actor, Scope};
 use lienhoan_domain::incident::Outcome;
-use lienhoan_domain::stats::{Dimension, Figures, MonthlyFigures, whole_months, year_earlier};
+use lienhoan_domain::stats::{
+    Dimension, Figures, MonthlyFigures, month_number, whole_months, year_earlier,
+};
 use lienhoan_domain::text::sort_key;
 use lienhoan_store::{
     Statistics, StatisticsQuery, StatisticsRow, StatisticsStore, StoreError, StoreResult,
@@ -148,10 +150,10 @@ async fn monthly(
                     &format!(
                         "SELECT NULL AS organisation_id, k.province_id, k.category, k.outcome, k.month, {daily_sums}
                          FROM incident_counters_province k
-                         WHERE k.month_start >= $1 AND k.month_end <= $2
+                         WHERE k.month >= $1 AND k.month <= $2
                          GROUP BY k.province_id, k.category, k.outcome, k.month"
                     ),
-                    params![first, last],
+                    params![month_number(first), month_number(last)],
                 )
                 .await?
             }
