@@ -56,15 +56,19 @@ fn engines() -> Vec<&'static str> {
 
 async fn start(engine: &str) -> Server {
     let database = fresh_database(engine).await;
+    tokio::task::spawn_blocking(move || serve(&database, true))
+        .await
+        .unwrap()
+}
+
+/// Runs `lienhoan serve` on `database` (with the demo data when `demo`) on a free port.
+fn serve(database: &str, demo: bool) -> Server {
+    let mut args = vec!["--database", database, "serve", "--bind", "127.0.0.1:0"];
+    if demo {
+        args.push("--demo");
+    }
     let mut child = Command::new(env!("CARGO_BIN_EXE_lienhoan"))
-        .args([
-            "--database",
-            &database,
-            "serve",
-            "--demo",
-            "--bind",
-            "127.0.0.1:0",
-        ])
+        .args(args)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -82,14 +86,11 @@ async fn start(engine: &str) -> Server {
             }
         }
     });
-    let url = tokio::task::spawn_blocking(move || receiver.recv())
-        .await
-        .unwrap()
-        .expect("the server prints its URL");
+    let url = receiver.recv().expect("the server prints its URL");
     Server {
         child,
         url,
-        database,
+        database: database.to_owned(),
     }
 }
 
@@ -551,33 +552,9 @@ async fn audit_verify_finds_an_edited_row() {
     }
 }
 
-/// Starts a second server process on the same database (PostgreSQL only: SQLite is one
-/// process's file).
+/// Starts another server process on the same database, without loading the demo again.
 fn start_another(database: &str) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_lienhoan"))
-        .args(["--database", database, "serve", "--bind", "127.0.0.1:0"])
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start lienhoan");
-    let stdout = child.stdout.take().expect("piped stdout");
-    let (sender, receiver) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if let Some(start) = line.find("http://") {
-                let rest = &line[start..];
-                let url = rest[..rest.find(' ').unwrap_or(rest.len())].trim_end_matches('/');
-                let _ = sender.send(url.to_owned());
-            }
-        }
-    });
-    let url = receiver.recv().expect("the server prints its URL");
-    Server {
-        child,
-        url,
-        database: database.to_owned(),
-    }
+    serve(database, false)
 }
 
 async fn commune_of(server: &Server, token: &str, name: &str) -> String {

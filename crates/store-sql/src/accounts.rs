@@ -83,12 +83,7 @@ async fn audit_user(
     record(
         tx,
         actor,
-        Change {
-            action,
-            target_kind: "user",
-            target_id: Some(user_id),
-            summary,
-        },
+        Change::about(action, "user", Some(user_id), summary),
     )
     .await?;
     Ok(())

@@ -19,6 +19,22 @@ pub struct Change<'a> {
     pub summary: serde_json::Value,
 }
 
+impl<'a> Change<'a> {
+    pub fn about(
+        action: &'a str,
+        target_kind: &'a str,
+        target_id: Option<Uuid>,
+        summary: serde_json::Value,
+    ) -> Self {
+        Self {
+            action,
+            target_kind,
+            target_id,
+            summary,
+        }
+    }
+}
+
 /// Appends one entry in the caller's transaction. Updating the head row first takes its lock,
 /// so concurrent appends queue up instead of forking the chain.
 pub async fn record(tx: &mut dyn Tx, actor: &Actor, change: Change<'_>) -> Result<(), EngineError> {

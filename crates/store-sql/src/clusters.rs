@@ -266,12 +266,7 @@ async fn audit(
     record(
         tx,
         actor,
-        Change {
-            action,
-            target_kind: "cluster",
-            target_id: Some(cluster_id),
-            summary,
-        },
+        Change::about(action, "cluster", Some(cluster_id), summary),
     )
     .await?;
     Ok(())

@@ -101,12 +101,7 @@ async fn audit(
     record(
         tx,
         actor,
-        Change {
-            action,
-            target_kind: "supervised_person",
-            target_id: target,
-            summary,
-        },
+        Change::about(action, "supervised_person", target, summary),
     )
     .await?;
     Ok(())
