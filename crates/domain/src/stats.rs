@@ -203,35 +203,64 @@ pub fn whole_months(from: Date, to: Date) -> Option<(Date, Date)> {
     (first < last).then_some((first, last))
 }
 
-/// Counters summed per month: the rows statistics are grouped from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MonthlyFigures {
-    /// Absent when read from the per-province rollup, which national reports use.
+/// The counter key columns a grouping needs. A report sums every other key away inside the
+/// engine, so it reads as many rows as its answer has, not as many as there are counters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct KeyColumns {
+    pub organisation: bool,
+    pub province: bool,
+    pub category: bool,
+    pub outcome: bool,
+    pub month: bool,
+}
+
+impl KeyColumns {
+    pub fn for_dimensions(dims: &[Dimension]) -> Self {
+        let mut columns = Self::default();
+        for dim in dims {
+            match dim {
+                Dimension::Unit => columns.organisation = true,
+                Dimension::Province => columns.province = true,
+                Dimension::Category | Dimension::CategoryGroup => columns.category = true,
+                Dimension::Outcome => columns.outcome = true,
+                Dimension::Month | Dimension::Year => columns.month = true,
+            }
+        }
+        columns
+    }
+}
+
+/// Counters summed over the key columns a report groups by; the others are `None`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct GroupedFigures {
     pub organisation_id: Option<Uuid>,
     pub province_id: Option<Uuid>,
-    pub category: String,
-    pub outcome: Outcome,
+    pub category: Option<String>,
+    pub outcome: Option<Outcome>,
     /// The first day of the month.
-    pub month: Date,
+    pub month: Option<Date>,
     pub figures: Figures,
 }
 
-impl MonthlyFigures {
-    /// The value of a dimension for this row.
+impl GroupedFigures {
+    /// The value of a dimension for this row; empty when its column was summed away.
     pub fn dimension_value(&self, dim: Dimension) -> String {
+        let text = |v: Option<String>| v.unwrap_or_default();
         match dim {
-            Dimension::Unit => self
-                .organisation_id
-                .map(|o| o.to_string())
-                .unwrap_or_default(),
-            Dimension::Province => self.province_id.map(|p| p.to_string()).unwrap_or_default(),
-            Dimension::Category => self.category.clone(),
-            Dimension::CategoryGroup => category_by_code(&self.category)
-                .map(|c| c.group.to_owned())
-                .unwrap_or_else(|| "other".into()),
-            Dimension::Outcome => self.outcome.as_str().to_owned(),
-            Dimension::Month => format!("{:04}-{:02}", self.month.year(), self.month.month() as u8),
-            Dimension::Year => format!("{:04}", self.month.year()),
+            Dimension::Unit => text(self.organisation_id.map(|o| o.to_string())),
+            Dimension::Province => text(self.province_id.map(|p| p.to_string())),
+            Dimension::Category => text(self.category.clone()),
+            Dimension::CategoryGroup => text(self.category.as_deref().map(|code| {
+                category_by_code(code)
+                    .map(|c| c.group.to_owned())
+                    .unwrap_or_else(|| "other".into())
+            })),
+            Dimension::Outcome => text(self.outcome.map(|o| o.as_str().to_owned())),
+            Dimension::Month => text(
+                self.month
+                    .map(|m| format!("{:04}-{:02}", m.year(), m.month() as u8)),
+            ),
+            Dimension::Year => text(self.month.map(|m| format!("{:04}", m.year()))),
         }
     }
 }
@@ -289,19 +318,46 @@ mod tests {
         assert_eq!(key.day, date!(2020 - 01 - 01));
         assert_eq!(figures.people_prosecuted, 3);
         assert_eq!(figures.people_sanctioned, 0);
-        let row = MonthlyFigures {
+        let row = GroupedFigures {
             organisation_id: Some(key.organisation_id),
-            province_id: None,
-            category: key.category.clone(),
-            outcome: key.outcome,
-            month: date!(2020 - 01 - 01),
+            category: Some(key.category.clone()),
+            outcome: Some(key.outcome),
+            month: Some(date!(2020 - 01 - 01)),
             figures,
+            ..GroupedFigures::default()
         };
         assert_eq!(row.dimension_value(Dimension::CategoryGroup), "criminal");
         assert_eq!(row.dimension_value(Dimension::Month), "2020-01");
+        assert_eq!(row.dimension_value(Dimension::Province), "");
         let mut total = figures;
         total.add(&figures.scaled(-1));
         assert!(total.is_zero());
+    }
+
+    #[test]
+    fn groupings_read_only_the_key_columns_they_need() {
+        use Dimension::*;
+        let columns = |o, p, c, u, m| KeyColumns {
+            organisation: o,
+            province: p,
+            category: c,
+            outcome: u,
+            month: m,
+        };
+        let cases: [(&[Dimension], KeyColumns); 6] = [
+            (&[], columns(false, false, false, false, false)),
+            (
+                &[Province, Category],
+                columns(false, true, true, false, false),
+            ),
+            (&[CategoryGroup], columns(false, false, true, false, false)),
+            (&[Year, Outcome], columns(false, false, false, true, true)),
+            (&[Unit, Month], columns(true, false, false, false, true)),
+            (&Dimension::ALL, columns(true, true, true, true, true)),
+        ];
+        for (dims, expected) in cases {
+            assert_eq!(KeyColumns::for_dimensions(dims), expected, "{dims:?}");
+        }
     }
 
     #[test]

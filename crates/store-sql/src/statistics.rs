@@ -1,13 +1,13 @@
 //! Statistics read from the counters: cost follows the number of counter rows in the range
 //! (organisations × categories × outcomes × days with incidents), never the number of incidents.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use async_trait::async_trait;
 use lienhoan_domain::access::{Actor, Scope};
 use lienhoan_domain::incident::Outcome;
 use lienhoan_domain::stats::{
-    Dimension, Figures, MonthlyFigures, month_number, whole_months, year_earlier,
+    Dimension, Figures, GroupedFigures, KeyColumns, month_number, whole_months, year_earlier,
 };
 use lienhoan_domain::text::sort_key;
 use lienhoan_store::{
@@ -16,29 +16,74 @@ use lienhoan_store::{
 use time::{Date, Month};
 use uuid::Uuid;
 
-use crate::engine::{EngineError, Row, Tx};
+use crate::engine::{EngineError, Row, Tx, Value};
 use crate::{SqlStore, params, scope_param};
 
-fn monthly_row(r: &Row) -> Result<MonthlyFigures, EngineError> {
-    let month = r.int("month")?;
-    let first_day = Month::try_from((month % 100) as u8)
-        .ok()
-        .and_then(|m| Date::from_calendar_date((month / 100) as i32, m, 1).ok())
-        .ok_or_else(|| EngineError::Other(format!("bad month {month}")))?;
-    let outcome = r.text("outcome")?;
+fn grouped_row(r: &Row) -> Result<GroupedFigures, EngineError> {
+    let month = r
+        .opt_int("month")?
+        .map(|month| {
+            Month::try_from((month % 100) as u8)
+                .ok()
+                .and_then(|m| Date::from_calendar_date((month / 100) as i32, m, 1).ok())
+                .ok_or_else(|| EngineError::Other(format!("bad month {month}")))
+        })
+        .transpose()?;
+    let outcome = r
+        .opt_text("outcome")?
+        .map(|o| {
+            Outcome::parse(&o).ok_or_else(|| EngineError::Other(format!("unknown outcome {o}")))
+        })
+        .transpose()?;
     let mut figures = [0i64; 8];
     for (slot, measure) in figures.iter_mut().zip(Figures::MEASURES) {
         *slot = r.int(measure)?;
     }
-    Ok(MonthlyFigures {
+    Ok(GroupedFigures {
         organisation_id: r.opt_uuid("organisation_id")?,
         province_id: r.opt_uuid("province_id")?,
-        category: r.text("category")?,
-        outcome: Outcome::parse(&outcome)
-            .ok_or_else(|| EngineError::Other(format!("unknown outcome {outcome}")))?,
-        month: first_day,
+        category: r.opt_text("category")?,
+        outcome,
+        month,
         figures: Figures::from_values(figures),
     })
+}
+
+/// The key columns and sums of counter rows aliased `k`, grouped by the columns a report
+/// needs; the others read as null. Ends with the GROUP BY (and a HAVING so that an empty
+/// range yields no row rather than one row of null sums).
+fn select_grouped(columns: KeyColumns) -> (String, String) {
+    let keys = [
+        ("organisation_id", columns.organisation),
+        ("province_id", columns.province),
+        ("category", columns.category),
+        ("outcome", columns.outcome),
+        ("month", columns.month),
+    ];
+    let select: Vec<String> = keys
+        .iter()
+        .map(|(name, kept)| {
+            if *kept {
+                format!("k.{name}")
+            } else {
+                format!("NULL AS {name}")
+            }
+        })
+        .collect();
+    let grouped: Vec<String> = keys
+        .iter()
+        .filter(|(_, kept)| *kept)
+        .map(|(name, _)| format!("k.{name}"))
+        .collect();
+    let group_by = if grouped.is_empty() {
+        String::new()
+    } else {
+        format!("GROUP BY {}", grouped.join(", "))
+    };
+    (
+        format!("{}, {}", select.join(", "), sums("k")),
+        format!("{group_by} HAVING COUNT(*) > 0"),
+    )
 }
 
 /// `SUM` of every measure of the table aliased `alias`.
@@ -62,21 +107,20 @@ const WHOLE_MONTH_MEMBER: &str = "EXISTS (SELECT 1 FROM cluster_memberships f
 async fn monthly(
     tx: &mut dyn Tx,
     cluster_id: Option<Uuid>,
-    by_unit: bool,
+    columns: KeyColumns,
     from: Date,
     to: Date,
-) -> Result<Vec<MonthlyFigures>, EngineError> {
+) -> Result<Vec<GroupedFigures>, EngineError> {
     let whole = whole_months(from, to);
     // Without a whole month, bounds that no month satisfies and that leave the whole range
     // to the daily counters.
     let (first, last) = whole.unwrap_or((to.next_day().unwrap_or(to), to));
-    let group = "GROUP BY k.organisation_id, k.province_id, k.category, k.outcome, k.month";
-    let daily_sums = sums("k");
+    let (select, group) = select_grouped(columns);
     let mut rows = match cluster_id {
         Some(cluster) => {
             tx.query(
                 &format!(
-                    "SELECT k.organisation_id, k.province_id, k.category, k.outcome, k.month, {daily_sums}
+                    "SELECT {select}
                      FROM cluster_memberships m
                      JOIN incident_counters k ON k.organisation_id = m.organisation_id
                        AND k.day >= m.joined_on AND (m.left_on IS NULL OR k.day < m.left_on)
@@ -103,7 +147,7 @@ async fn monthly(
                 rows.extend(
                     tx.query(
                         &format!(
-                            "SELECT k.organisation_id, k.province_id, k.category, k.outcome, k.month, {daily_sums}
+                            "SELECT {select}
                              FROM incident_counters k
                              WHERE k.day >= $1 AND k.day <= $2
                              {group}"
@@ -121,7 +165,7 @@ async fn monthly(
             Some(cluster) => {
                 tx.query(
                     &format!(
-                        "SELECT k.organisation_id, k.province_id, k.category, k.outcome, k.month, {daily_sums}
+                        "SELECT {select}
                          FROM cluster_memberships f
                          JOIN incident_counters_monthly k ON k.organisation_id = f.organisation_id
                          WHERE f.cluster_id = $3 AND k.month_start >= $1 AND k.month_end <= $2
@@ -133,10 +177,10 @@ async fn monthly(
                 )
                 .await?
             }
-            None if by_unit => {
+            None if columns.organisation => {
                 tx.query(
                     &format!(
-                        "SELECT k.organisation_id, k.province_id, k.category, k.outcome, k.month, {daily_sums}
+                        "SELECT {select}
                          FROM incident_counters_monthly k
                          WHERE k.month_start >= $1 AND k.month_end <= $2
                          {group}"
@@ -148,10 +192,10 @@ async fn monthly(
             None => {
                 tx.query(
                     &format!(
-                        "SELECT NULL AS organisation_id, k.province_id, k.category, k.outcome, k.month, {daily_sums}
+                        "SELECT {select}
                          FROM incident_counters_province k
                          WHERE k.month >= $1 AND k.month <= $2
-                         GROUP BY k.province_id, k.category, k.outcome, k.month"
+                         {group}"
                     ),
                     params![month_number(first), month_number(last)],
                 )
@@ -160,10 +204,10 @@ async fn monthly(
         };
         rows.extend(rollup);
     }
-    rows.iter().map(monthly_row).collect()
+    rows.iter().map(grouped_row).collect()
 }
 
-fn group(rows: &[MonthlyFigures], dims: &[Dimension]) -> BTreeMap<Vec<String>, Figures> {
+fn group(rows: &[GroupedFigures], dims: &[Dimension]) -> BTreeMap<Vec<String>, Figures> {
     let mut groups: BTreeMap<Vec<String>, Figures> = BTreeMap::new();
     for row in rows {
         let key = dims.iter().map(|d| row.dimension_value(*d)).collect();
@@ -201,7 +245,7 @@ async fn check_scope(tx: &mut dyn Tx, actor: &Actor, cluster: Option<Uuid>) -> S
     Ok(())
 }
 
-/// Names for the organisation and province keys that appear.
+/// Names for the organisation and province keys that appear, one query per dimension.
 async fn labels(
     tx: &mut dyn Tx,
     dims: &[Dimension],
@@ -209,23 +253,27 @@ async fn labels(
 ) -> Result<HashMap<String, String>, EngineError> {
     let mut names = HashMap::new();
     for (position, dim) in dims.iter().enumerate() {
-        let sql = match dim {
-            Dimension::Unit => "SELECT name FROM organisations WHERE id = $1",
-            Dimension::Province => {
-                "SELECT kind || ' ' || name AS name FROM admin_units WHERE id = $1"
-            }
+        let select = match dim {
+            Dimension::Unit => "SELECT id, name FROM organisations",
+            Dimension::Province => "SELECT id, kind || ' ' || name AS name FROM admin_units",
             _ => continue,
         };
-        for key in keys {
-            let id = &key[position];
-            if names.contains_key(id) {
-                continue;
-            }
-            if let Ok(uuid) = Uuid::parse_str(id)
-                && let Some(row) = tx.query(sql, params![uuid]).await?.first()
-            {
-                names.insert(id.clone(), row.text("name")?);
-            }
+        let ids: BTreeSet<Uuid> = keys
+            .iter()
+            .filter_map(|key| Uuid::parse_str(&key[position]).ok())
+            .collect();
+        if ids.is_empty() {
+            continue;
+        }
+        let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+        let rows = tx
+            .query(
+                &format!("{select} WHERE id IN ({})", placeholders.join(", ")),
+                ids.into_iter().map(Value::from).collect(),
+            )
+            .await?;
+        for row in rows {
+            names.insert(row.uuid("id")?.to_string(), row.text("name")?);
         }
     }
     Ok(names)
@@ -239,9 +287,9 @@ impl StatisticsStore for SqlStore {
         }
         let mut tx = self.engine.read().await?;
         check_scope(tx.as_mut(), actor, query.cluster_id).await?;
-        let by_unit = query.group_by.contains(&Dimension::Unit);
+        let columns = KeyColumns::for_dimensions(&query.group_by);
         let current = group(
-            &monthly(tx.as_mut(), query.cluster_id, by_unit, query.from, query.to).await?,
+            &monthly(tx.as_mut(), query.cluster_id, columns, query.from, query.to).await?,
             &query.group_by,
         );
         let previous_range = query
@@ -249,7 +297,7 @@ impl StatisticsStore for SqlStore {
             .then(|| (year_earlier(query.from), year_earlier(query.to)));
         let previous = match previous_range {
             Some((from, to)) => Some(group(
-                &monthly(tx.as_mut(), query.cluster_id, by_unit, from, to).await?,
+                &monthly(tx.as_mut(), query.cluster_id, columns, from, to).await?,
                 &query.group_by,
             )),
             None => None,
