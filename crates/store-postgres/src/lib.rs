@@ -3,6 +3,7 @@
 
 use std::str::FromStr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use lienhoan_store_sql::engine::{EVENT_BUFFER, Engine, EngineError, Row, Tx, TypeNames, Value};
@@ -32,6 +33,12 @@ static TYPES: TypeNames = TypeNames {
 const MIGRATION_LOCK: i64 = 0x4c49_454e_484f_414e;
 const WRITE_LOCK: i64 = 0x4c49_454e_5752_4954;
 
+/// How long a request waits for a pooled connection before it is refused as busy (503 with
+/// `Retry-After`). sqlx's default of 30 s outlasts the patience of most clients and proxies, so
+/// requests would pile up behind an overload only to be abandoned; refusing sooner lets callers
+/// back off and the queue drain.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
 fn other(e: impl std::fmt::Display) -> EngineError {
     EngineError::Other(e.to_string())
 }
@@ -41,6 +48,7 @@ fn engine_error(e: sqlx::Error) -> EngineError {
         sqlx::Error::Database(db) if db.is_unique_violation() => {
             EngineError::Unique(db.message().to_owned())
         }
+        sqlx::Error::PoolTimedOut => EngineError::Busy,
         _ => other(e),
     }
 }
@@ -50,6 +58,7 @@ impl PostgresEngine {
         let options = PgConnectOptions::from_str(url).map_err(other)?;
         let pool = PgPoolOptions::new()
             .max_connections(16)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect_with(options)
             .await
             .map_err(other)?;
@@ -67,7 +76,7 @@ impl PostgresEngine {
                     // which live alerts tolerate (lists reload from the database).
                     Err(e) => {
                         tracing::warn!(error = %e, "live events: listener interrupted");
-                        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                        tokio::time::sleep(Duration::from_secs(1)).await;
                     }
                 }
             }

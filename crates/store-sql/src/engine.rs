@@ -11,6 +11,9 @@ use uuid::Uuid;
 pub enum EngineError {
     #[error("unique constraint violated: {0}")]
     Unique(String),
+    /// No pooled connection became free within the acquire timeout.
+    #[error("no database connection became free in time")]
+    Busy,
     #[error("{0}")]
     Other(String),
 }

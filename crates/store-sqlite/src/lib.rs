@@ -31,6 +31,12 @@ static TYPES: TypeNames = TypeNames {
     bigint: "INTEGER",
 };
 
+/// How long a request waits for a pooled connection before it is refused as busy (503 with
+/// `Retry-After`). sqlx's default of 30 s outlasts the patience of most clients and proxies, so
+/// requests would pile up behind an overload only to be abandoned; refusing sooner lets callers
+/// back off and the queue drain.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
 fn other(e: impl std::fmt::Display) -> EngineError {
     EngineError::Other(e.to_string())
 }
@@ -40,6 +46,7 @@ fn engine_error(e: sqlx::Error) -> EngineError {
         sqlx::Error::Database(db) if db.is_unique_violation() => {
             EngineError::Unique(db.message().to_owned())
         }
+        sqlx::Error::PoolTimedOut => EngineError::Busy,
         _ => other(e),
     }
 }
@@ -60,6 +67,7 @@ impl SqliteEngine {
             .busy_timeout(Duration::from_secs(30));
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect_with(options)
             .await
             .map_err(other)?;
@@ -235,7 +243,15 @@ impl Tx for SqliteTx {
 
 #[cfg(test)]
 mod tests {
-    use super::placeholders;
+    use super::{EngineError, engine_error, placeholders};
+
+    #[test]
+    fn an_exhausted_pool_is_busy_not_a_failure() {
+        assert!(matches!(
+            engine_error(sqlx::Error::PoolTimedOut),
+            EngineError::Busy
+        ));
+    }
 
     #[test]
     fn rewrites_numbered_parameters_outside_strings() {

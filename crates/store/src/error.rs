@@ -17,6 +17,10 @@ pub enum StoreError {
     BadCredentials,
     #[error("too many failed logins")]
     RateLimited,
+    /// Every database connection stayed in use for the whole acquire timeout: a passing
+    /// overload, so asking again shortly may succeed.
+    #[error("storage busy: no database connection became free in time")]
+    Busy,
     #[error("storage failure: {0}")]
     Backend(String),
 }

@@ -25,7 +25,13 @@ pub struct ApiError {
     /// Translation key of the title.
     pub title: &'static str,
     pub fields: Vec<FieldError>,
+    /// Seconds after which asking again may succeed, sent as `Retry-After`.
+    retry_after: Option<u32>,
 }
+
+/// The pool's own acquire timeout has already made the caller wait; by now connections are
+/// usually being released, so a prompt retry is the likeliest to succeed.
+const BUSY_RETRY_AFTER_SECONDS: u32 = 1;
 
 impl ApiError {
     pub fn new(status: StatusCode, title: &'static str) -> Self {
@@ -33,6 +39,7 @@ impl ApiError {
             status,
             title,
             fields: Vec::new(),
+            retry_after: None,
         }
     }
 
@@ -41,6 +48,7 @@ impl ApiError {
             status,
             title: "problem-invalid",
             fields: vec![error],
+            retry_after: None,
         }
     }
 
@@ -51,6 +59,13 @@ impl ApiError {
     pub fn not_found() -> Self {
         Self::new(StatusCode::NOT_FOUND, "problem-not-found")
     }
+
+    fn busy() -> Self {
+        Self {
+            retry_after: Some(BUSY_RETRY_AFTER_SECONDS),
+            ..Self::new(StatusCode::SERVICE_UNAVAILABLE, "problem-busy")
+        }
+    }
 }
 
 impl From<StoreError> for ApiError {
@@ -60,6 +75,7 @@ impl From<StoreError> for ApiError {
                 status: StatusCode::UNPROCESSABLE_ENTITY,
                 title: "problem-invalid",
                 fields,
+                retry_after: None,
             },
             StoreError::NotFound => Self::not_found(),
             StoreError::Forbidden => Self::new(StatusCode::FORBIDDEN, "problem-forbidden"),
@@ -69,6 +85,10 @@ impl From<StoreError> for ApiError {
             }
             StoreError::RateLimited => {
                 Self::new(StatusCode::TOO_MANY_REQUESTS, "problem-rate-limited")
+            }
+            StoreError::Busy => {
+                tracing::warn!("database connection pool exhausted");
+                Self::busy()
             }
             StoreError::Backend(message) => {
                 tracing::error!(%message, "storage failure");
@@ -130,8 +150,53 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
         response
     }
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use axum::http::response::Parts;
+
+    use super::*;
+
+    async fn respond(error: StoreError, lang: Lang) -> (Parts, serde_json::Value) {
+        let whole = REQUEST_LANG.sync_scope(lang, || ApiError::from(error).into_response());
+        let (parts, body) = whole.into_parts();
+        let body = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+        (parts, serde_json::from_slice(&body).unwrap())
+    }
+
+    #[tokio::test]
+    async fn busy_store_asks_to_retry_shortly_in_the_callers_language() {
+        for (lang, title) in [
+            (Lang::Vi, "Hệ thống đang bận, vui lòng thử lại sau giây lát"),
+            (Lang::En, "The system is busy; please try again in a moment"),
+        ] {
+            let (response, body) = respond(StoreError::Busy, lang).await;
+            assert_eq!(response.status, StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(response.headers[header::RETRY_AFTER], "1");
+            assert_eq!(
+                response.headers[header::CONTENT_TYPE],
+                "application/problem+json"
+            );
+            assert_eq!(body["status"], 503);
+            assert_eq!(body["title"], title);
+            assert_eq!(body["detail"], title);
+        }
+    }
+
+    #[tokio::test]
+    async fn other_storage_failures_do_not_invite_a_retry() {
+        let (response, _) = respond(StoreError::Backend("disk full".into()), Lang::En).await;
+        assert_eq!(response.status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(response.headers.get(header::RETRY_AFTER).is_none());
+    }
+}

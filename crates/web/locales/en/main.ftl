@@ -606,3 +606,4 @@ decision-wanted = Wanted
 ok-person-added = Added to the register.
 ok-movement-sent = Movement notice sent.
 ok-movement-acknowledged = Movement notice acknowledged.
+problem-busy = The system is busy; please try again in a moment

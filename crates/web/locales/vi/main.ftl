@@ -606,3 +606,4 @@ decision-wanted = Truy nã
 ok-person-added = Đã thêm vào sổ.
 ok-movement-sent = Đã gửi thông báo di chuyển.
 ok-movement-acknowledged = Đã xác nhận thông báo di chuyển.
+problem-busy = Hệ thống đang bận, vui lòng thử lại sau giây lát
