@@ -9,7 +9,7 @@ use uuid::Uuid;
 use lienhoan_domain::format::start_of_day;
 
 use crate::engine::{EngineError, Row, Tx};
-use crate::{SqlStore, actor_name, now, page_bounds, paged, params, require};
+use crate::{ListSql, SqlStore, actor_name, now, page_bounds, paged, params, require};
 
 /// What a write records about itself.
 pub struct Change<'a> {
@@ -131,9 +131,13 @@ impl AuditStore for SqlStore {
         let mut tx = self.engine.read().await?;
         paged(
             tx.as_mut(),
-            COLUMNS,
-            &format!("FROM audit_log {filter}"),
-            "seq DESC",
+            ListSql {
+                columns: COLUMNS,
+                from: "FROM audit_log",
+                joins: "",
+                filter,
+                order_by: "seq DESC",
+            },
             args,
             (limit, offset),
             entry,

@@ -241,10 +241,7 @@ impl ExchangeStore for SqlStore {
     ) -> StoreResult<Page<MessageView>> {
         let (limit, offset) = page_bounds(query.limit, query.offset);
         let Some(org) = actor.organisation_id else {
-            return Ok(Page {
-                items: Vec::new(),
-                total: 0,
-            });
+            return Ok(Page::empty());
         };
         let filter = if query.sent {
             "WHERE m.sender_organisation_id = $1"
@@ -252,13 +249,13 @@ impl ExchangeStore for SqlStore {
             "WHERE EXISTS (SELECT 1 FROM message_recipients r WHERE r.message_id = m.id AND r.organisation_id = $1)"
         };
         let mut tx = self.engine.read().await?;
-        let total = tx
-            .query(
-                &format!("SELECT COUNT(*) AS n {FROM} {filter}"),
-                params![org],
-            )
-            .await?[0]
-            .int("n")?;
+        let (total, total_capped) = crate::capped_count(
+            tx.as_mut(),
+            &format!("{FROM} {filter}"),
+            params![org],
+            offset,
+        )
+        .await?;
         let rows = tx
             .query(
                 &format!(
@@ -271,7 +268,11 @@ impl ExchangeStore for SqlStore {
         for row in &rows {
             items.push(view(tx.as_mut(), actor, row).await?);
         }
-        Ok(Page { items, total })
+        Ok(Page {
+            items,
+            total,
+            total_capped,
+        })
     }
 
     async fn message(&self, actor: &Actor, id: Uuid) -> StoreResult<MessageView> {

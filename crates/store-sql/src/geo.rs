@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 use crate::audit::{Change, record};
 use crate::engine::{EngineError, Row, Tx};
-use crate::{SqlStore, contains_pattern, page_bounds, paged, params, require};
+use crate::{ListSql, SqlStore, contains_pattern, page_bounds, paged, params, require};
 
 const UNIT_COLUMNS: &str = "u.id, u.dataset, u.level, u.code, u.name, u.kind, u.parent_id, \
     u.valid_from, u.valid_to, u.aliases, \
@@ -398,9 +398,13 @@ impl GeoStore for SqlStore {
         let mut tx = self.engine.read().await?;
         paged(
             tx.as_mut(),
-            UNIT_COLUMNS,
-            &format!("{UNIT_FROM} {filter}"),
-            "CASE u.level WHEN 'province' THEN 0 WHEN 'district' THEN 1 ELSE 2 END, u.sort_key, u.dataset DESC",
+            ListSql {
+                columns: UNIT_COLUMNS,
+                from: UNIT_FROM,
+                joins: "",
+                filter,
+                order_by: "CASE u.level WHEN 'province' THEN 0 WHEN 'district' THEN 1 ELSE 2 END, u.sort_key, u.dataset DESC",
+            },
             args,
             (limit, offset),
             view,

@@ -1,12 +1,11 @@
 //! Incidents, with the statistics counters updated in the same transaction as every change.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::HashSet;
 
 use async_trait::async_trait;
 use lienhoan_domain::access::Actor;
 use lienhoan_domain::format::local_date;
 use lienhoan_domain::incident::{Incident, IncidentInput, Outcome, Status};
-use lienhoan_domain::stats::{CounterKey, Figures, contribution, month_bounds, month_number};
 use lienhoan_domain::text::fold;
 use lienhoan_domain::validation::FieldError;
 use lienhoan_store::{
@@ -14,13 +13,16 @@ use lienhoan_store::{
     StoreResult,
 };
 use serde_json::json;
-use time::Date;
 use uuid::Uuid;
 
 use crate::audit::{Change, record};
+use crate::bulk::insert_many;
+use crate::counters::CounterChanges;
 use crate::engine::{EngineError, Row, Tx, Value};
 use crate::events::{cluster_neighbours, publish};
-use crate::{SqlStore, contains_pattern, now, page_bounds, paged, params, require, scope_param};
+use crate::{
+    ListSql, SqlStore, contains_pattern, now, page_bounds, paged, params, require, scope_param,
+};
 
 const COLUMNS: &str =
     "i.id, i.organisation_id, i.commune_id, i.place, i.latitude_e6, i.longitude_e6,
@@ -29,8 +31,8 @@ const COLUMNS: &str =
     i.created_at, i.updated_at, o.name AS organisation_name, c.kind AS commune_kind,
     c.name AS commune_name";
 
-const FROM: &str = "FROM incidents i
-    JOIN organisations o ON o.id = i.organisation_id
+/// The names an incident is shown with.
+const JOINS: &str = "JOIN organisations o ON o.id = i.organisation_id
     JOIN admin_units c ON c.id = i.commune_id";
 
 /// Visible to the organisation `$VIEWER` (null: everything): its own incidents, and shared ones
@@ -104,170 +106,6 @@ fn view(row: &Row) -> Result<IncidentView, EngineError> {
     })
 }
 
-/// Adds `sign` times the incident's contribution to its counter row.
-async fn count(tx: &mut dyn Tx, incident: &Incident, sign: i64) -> Result<(), EngineError> {
-    let (key, figures) = contribution(incident);
-    add_to_counter(tx, &key, &figures.scaled(sign)).await
-}
-
-/// Adds figures to one row of a counter table, removing rows that fall back to zero so that
-/// the counters stay as sparse as the data.
-async fn upsert(
-    tx: &mut dyn Tx,
-    table: &str,
-    keys: Vec<(&str, Value)>,
-    extra: Vec<(&str, Value)>,
-    f: &Figures,
-) -> Result<(), EngineError> {
-    let key_names: Vec<&str> = keys.iter().map(|(name, _)| *name).collect();
-    let mut names = key_names.clone();
-    names.extend(extra.iter().map(|(name, _)| *name));
-    names.extend(Figures::MEASURES);
-    let placeholders: Vec<String> = (1..=names.len()).map(|i| format!("${i}")).collect();
-    let updates: Vec<String> = Figures::MEASURES
-        .iter()
-        .map(|m| format!("{m} = {table}.{m} + excluded.{m}"))
-        .collect();
-    let key_values: Vec<Value> = keys.into_iter().map(|(_, v)| v).collect();
-    let mut values = key_values.clone();
-    values.extend(extra.into_iter().map(|(_, v)| v));
-    values.extend(f.values().map(Value::from));
-    tx.execute(
-        &format!(
-            "INSERT INTO {table} ({}) VALUES ({}) ON CONFLICT ({}) DO UPDATE SET {}",
-            names.join(", "),
-            placeholders.join(", "),
-            key_names.join(", "),
-            updates.join(", ")
-        ),
-        values,
-    )
-    .await?;
-    if f.incidents < 0 {
-        let conditions: Vec<String> = key_names
-            .iter()
-            .enumerate()
-            .map(|(i, name)| format!("{name} = ${}", i + 1))
-            .collect();
-        tx.execute(
-            &format!(
-                "DELETE FROM {table} WHERE {} AND incidents = 0",
-                conditions.join(" AND ")
-            ),
-            key_values,
-        )
-        .await?;
-    }
-    Ok(())
-}
-
-/// The province of a commune, through its district on the map before the reform. A commune
-/// with no province above it (which the shipped maps do not have) counts under itself.
-async fn province_of(tx: &mut dyn Tx, commune: Uuid) -> Result<Uuid, EngineError> {
-    let rows = tx
-        .query(
-            "SELECT CASE WHEN p.level = 'province' THEN p.id ELSE g.id END AS province_id
-             FROM admin_units c
-             LEFT JOIN admin_units p ON p.id = c.parent_id
-             LEFT JOIN admin_units g ON g.id = p.parent_id
-             WHERE c.id = $1",
-            params![commune],
-        )
-        .await?;
-    Ok(match rows.first() {
-        Some(row) => row.opt_uuid("province_id")?.unwrap_or(commune),
-        None => commune,
-    })
-}
-
-/// Adds figures to one daily counter row.
-async fn add_daily(
-    tx: &mut dyn Tx,
-    key: &CounterKey,
-    province: Uuid,
-    f: &Figures,
-) -> Result<(), EngineError> {
-    let (month_start, month_end) = month_bounds(key.day);
-    let month = month_number(key.day);
-    upsert(
-        tx,
-        "incident_counters",
-        vec![
-            ("organisation_id", key.organisation_id.into()),
-            ("commune_id", key.commune_id.into()),
-            ("category", key.category.as_str().into()),
-            ("outcome", key.outcome.as_str().into()),
-            ("day", key.day.into()),
-        ],
-        vec![
-            ("month_start", month_start.into()),
-            ("month_end", month_end.into()),
-            ("month", month.into()),
-            ("province_id", province.into()),
-        ],
-        f,
-    )
-    .await
-}
-
-/// A monthly rollup row: per organisation, or (without one) per province only.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-struct RollupKey {
-    organisation_id: Option<Uuid>,
-    province_id: Uuid,
-    category: String,
-    outcome: Outcome,
-    month_start: Date,
-}
-
-impl RollupKey {
-    /// The organisation's and the province's rollup rows for a daily key.
-    fn both(key: &CounterKey, province: Uuid) -> [RollupKey; 2] {
-        let of = |organisation_id| RollupKey {
-            organisation_id,
-            province_id: province,
-            category: key.category.clone(),
-            outcome: key.outcome,
-            month_start: month_bounds(key.day).0,
-        };
-        [of(Some(key.organisation_id)), of(None)]
-    }
-}
-
-async fn add_rollup(tx: &mut dyn Tx, key: &RollupKey, f: &Figures) -> Result<(), EngineError> {
-    let (month_start, month_end) = month_bounds(key.month_start);
-    let month = month_number(month_start);
-    let mut keys = Vec::with_capacity(5);
-    let table = match key.organisation_id {
-        Some(org) => {
-            keys.push(("organisation_id", org.into()));
-            "incident_counters_monthly"
-        }
-        None => "incident_counters_province",
-    };
-    keys.extend([
-        ("province_id", key.province_id.into()),
-        ("category", key.category.as_str().into()),
-        ("outcome", key.outcome.as_str().into()),
-        ("month", month.into()),
-    ]);
-    let bounds = vec![
-        ("month_start", month_start.into()),
-        ("month_end", month_end.into()),
-    ];
-    upsert(tx, table, keys, bounds, f).await
-}
-
-/// Adds figures to the daily counter of `key` and to its monthly rollups.
-async fn add_to_counter(tx: &mut dyn Tx, key: &CounterKey, f: &Figures) -> Result<(), EngineError> {
-    let province = province_of(tx, key.commune_id).await?;
-    add_daily(tx, key, province, f).await?;
-    for rollup in RollupKey::both(key, province) {
-        add_rollup(tx, &rollup, f).await?;
-    }
-    Ok(())
-}
-
 /// The commune must be a commune in the organisation's own area: its unit or a unit under it.
 async fn check_commune(
     tx: &mut dyn Tx,
@@ -296,66 +134,116 @@ async fn check_commune(
 async fn fetch(tx: &mut dyn Tx, actor: &Actor, id: Uuid) -> StoreResult<IncidentView> {
     let rows = tx
         .query(
-            &format!("SELECT {COLUMNS} {FROM} WHERE i.id = $1 AND {}", visible(2)),
+            &format!(
+                "SELECT {COLUMNS} FROM incidents i {JOINS} WHERE i.id = $1 AND {}",
+                visible(2)
+            ),
             params![id, scope_param(actor.cluster_scope())],
         )
         .await?;
     Ok(view(rows.first().ok_or(StoreError::NotFound)?)?)
 }
 
-async fn write_row(
-    tx: &mut dyn Tx,
-    incident: &Incident,
-    shared: bool,
-    insert: bool,
-) -> Result<(), EngineError> {
+/// The columns of an incident row, in the order of [`row_values`].
+const ROW_COLUMNS: [&str; 24] = [
+    "organisation_id",
+    "commune_id",
+    "place",
+    "latitude_e6",
+    "longitude_e6",
+    "occurred_at",
+    "occurred_on",
+    "reported_at",
+    "category",
+    "suspects",
+    "victims",
+    "deaths",
+    "injured",
+    "damage_vnd",
+    "narrative",
+    "status",
+    "outcome",
+    "outcome_people",
+    "cross_border",
+    "shared",
+    "search_text",
+    "created_at",
+    "updated_at",
+    "id",
+];
+
+fn row_values(incident: &Incident, shared: bool) -> Vec<Value> {
     let i = &incident.input;
-    let sql = if insert {
-        "INSERT INTO incidents (organisation_id, commune_id, place, latitude_e6, longitude_e6,
-            occurred_at, occurred_on, reported_at, category, suspects, victims, deaths, injured,
-            damage_vnd, narrative, status, outcome, outcome_people, cross_border, shared,
-            search_text, created_at, updated_at, id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
-            $19, $20, $21, $22, $23, $24)"
-    } else {
-        "UPDATE incidents SET organisation_id = $1, commune_id = $2, place = $3, latitude_e6 = $4,
-            longitude_e6 = $5, occurred_at = $6, occurred_on = $7, reported_at = $8, category = $9,
-            suspects = $10, victims = $11, deaths = $12, injured = $13, damage_vnd = $14,
-            narrative = $15, status = $16, outcome = $17, outcome_people = $18, cross_border = $19,
-            shared = $20, search_text = $21, created_at = $22, updated_at = $23
-         WHERE id = $24"
-    };
+    params![
+        incident.organisation_id,
+        i.commune_id,
+        i.place.as_str(),
+        micro(i.latitude),
+        micro(i.longitude),
+        i.occurred_at,
+        local_date(i.occurred_at),
+        i.reported_at,
+        i.category.as_str(),
+        i.suspects,
+        i.victims,
+        i.deaths,
+        i.injured,
+        i.damage_vnd,
+        i.narrative.as_str(),
+        i.status.as_str(),
+        i.outcome.as_str(),
+        i.outcome_people,
+        i.cross_border,
+        shared,
+        fold(&format!("{}\n{}", i.place, i.narrative)),
+        incident.created_at,
+        incident.updated_at,
+        incident.id
+    ]
+}
+
+/// Inserts incident rows, `(incident, shared)`, reporting progress after each chunk.
+async fn insert_rows(
+    tx: &mut dyn Tx,
+    incidents: &[(Incident, bool)],
+    progress: Progress<'_>,
+) -> Result<(), EngineError> {
+    let rows = incidents
+        .iter()
+        .map(|(incident, shared)| row_values(incident, *shared))
+        .collect();
+    insert_many(tx, "incidents", &ROW_COLUMNS, "", rows, &mut |n| {
+        progress(n as u64)
+    })
+    .await
+}
+
+async fn update_row(tx: &mut dyn Tx, incident: &Incident, shared: bool) -> Result<(), EngineError> {
+    let (id, assignments) = ROW_COLUMNS.split_last().expect("the id is the last column");
+    let assignments: Vec<String> = assignments
+        .iter()
+        .enumerate()
+        .map(|(i, column)| format!("{column} = ${}", i + 1))
+        .collect();
     tx.execute(
-        sql,
-        params![
-            incident.organisation_id,
-            i.commune_id,
-            i.place.as_str(),
-            micro(i.latitude),
-            micro(i.longitude),
-            i.occurred_at,
-            local_date(i.occurred_at),
-            i.reported_at,
-            i.category.as_str(),
-            i.suspects,
-            i.victims,
-            i.deaths,
-            i.injured,
-            i.damage_vnd,
-            i.narrative.as_str(),
-            i.status.as_str(),
-            i.outcome.as_str(),
-            i.outcome_people,
-            i.cross_border,
-            shared,
-            fold(&format!("{}\n{}", i.place, i.narrative)),
-            incident.created_at,
-            incident.updated_at,
-            incident.id
-        ],
+        &format!(
+            "UPDATE incidents SET {} WHERE {id} = ${}",
+            assignments.join(", "),
+            ROW_COLUMNS.len()
+        ),
+        row_values(incident, shared),
     )
     .await?;
     Ok(())
+}
+
+/// Writes the counter changes of incidents leaving (`-1`) and arriving (`+1`).
+async fn recount(tx: &mut dyn Tx, changes: &[(&Incident, i64)]) -> Result<(), EngineError> {
+    let mut counters = CounterChanges::default();
+    for (incident, sign) in changes {
+        counters.add(incident, *sign);
+    }
+    counters.write(tx).await
 }
 
 fn normalised(input: &IncidentInput) -> IncidentInput {
@@ -391,8 +279,8 @@ impl IncidentStore for SqlStore {
         let shared = input.shared.unwrap_or(input.cross_border);
         let mut tx = self.engine.write().await?;
         check_commune(tx.as_mut(), organisation_id, input.commune_id).await?;
-        write_row(tx.as_mut(), &incident, shared, true).await?;
-        count(tx.as_mut(), &incident, 1).await?;
+        insert_rows(tx.as_mut(), &[(incident.clone(), shared)], &|_| {}).await?;
+        recount(tx.as_mut(), &[(&incident, 1)]).await?;
         if input.cross_border {
             let day = local_date(incident.input.occurred_at);
             let event = LiveEvent {
@@ -461,49 +349,22 @@ impl IncidentStore for SqlStore {
         if !errors.is_empty() {
             return Err(StoreError::Invalid(errors));
         }
-        // Counter changes are summed first: one upsert per counter row, not per incident.
-        let mut deltas: BTreeMap<CounterKey, Figures> = BTreeMap::new();
-        for (row, input) in inputs.iter().enumerate() {
-            let incident = Incident {
-                id: Uuid::now_v7(),
-                organisation_id,
-                input: normalised(input),
-                created_at: at,
-                updated_at: at,
-            };
-            write_row(
-                tx.as_mut(),
-                &incident,
-                input.shared.unwrap_or(input.cross_border),
-                true,
-            )
-            .await?;
-            let (key, figures) = contribution(&incident);
-            deltas.entry(key).or_default().add(&figures);
-            if (row + 1).is_multiple_of(500) {
-                progress(row as u64 + 1);
-            }
-        }
-        // Rollups sum further: a month's rows for an organisation or a province are written once.
-        let mut provinces: HashMap<Uuid, Uuid> = HashMap::new();
-        let mut rollups: BTreeMap<RollupKey, Figures> = BTreeMap::new();
-        for (key, figures) in &deltas {
-            let province = match provinces.get(&key.commune_id) {
-                Some(p) => *p,
-                None => {
-                    let p = province_of(tx.as_mut(), key.commune_id).await?;
-                    provinces.insert(key.commune_id, p);
-                    p
-                }
-            };
-            add_daily(tx.as_mut(), key, province, figures).await?;
-            for rollup in RollupKey::both(key, province) {
-                rollups.entry(rollup).or_default().add(figures);
-            }
-        }
-        for (key, figures) in &rollups {
-            add_rollup(tx.as_mut(), key, figures).await?;
-        }
+        let incidents: Vec<(Incident, bool)> = inputs
+            .iter()
+            .map(|input| {
+                let incident = Incident {
+                    id: Uuid::now_v7(),
+                    organisation_id,
+                    input: normalised(input),
+                    created_at: at,
+                    updated_at: at,
+                };
+                (incident, input.shared.unwrap_or(input.cross_border))
+            })
+            .collect();
+        insert_rows(tx.as_mut(), &incidents, progress).await?;
+        let arriving: Vec<(&Incident, i64)> = incidents.iter().map(|(i, _)| (i, 1)).collect();
+        recount(tx.as_mut(), &arriving).await?;
         let days = inputs.iter().map(|i| local_date(i.occurred_at));
         record(
             tx.as_mut(),
@@ -549,9 +410,8 @@ impl IncidentStore for SqlStore {
             ..before.incident.clone()
         };
         let shared = input.shared.unwrap_or(before.shared);
-        count(tx.as_mut(), &before.incident, -1).await?;
-        write_row(tx.as_mut(), &after, shared, false).await?;
-        count(tx.as_mut(), &after, 1).await?;
+        update_row(tx.as_mut(), &after, shared).await?;
+        recount(tx.as_mut(), &[(&before.incident, -1), (&after, 1)]).await?;
         record(
             tx.as_mut(),
             actor,
@@ -577,7 +437,7 @@ impl IncidentStore for SqlStore {
         let mut tx = self.engine.write().await?;
         let before = fetch(tx.as_mut(), actor, id).await?;
         require(actor.can_delete_incident(before.incident.organisation_id))?;
-        count(tx.as_mut(), &before.incident, -1).await?;
+        recount(tx.as_mut(), &[(&before.incident, -1)]).await?;
         tx.execute("DELETE FROM incidents WHERE id = $1", params![id])
             .await?;
         record(
@@ -653,9 +513,13 @@ impl IncidentStore for SqlStore {
         let mut tx = self.engine.read().await?;
         paged(
             tx.as_mut(),
-            COLUMNS,
-            &format!("{FROM} {filter}"),
-            "i.occurred_at DESC, i.id",
+            ListSql {
+                columns: COLUMNS,
+                from: "FROM incidents i",
+                joins: JOINS,
+                filter: &filter,
+                order_by: "i.occurred_at DESC, i.id",
+            },
             args,
             (limit, offset),
             view,

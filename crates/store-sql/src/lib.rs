@@ -6,7 +6,9 @@ mod migrations;
 
 mod accounts;
 mod audit;
+mod bulk;
 mod clusters;
+mod counters;
 mod events;
 mod exchange;
 mod geo;
@@ -40,7 +42,10 @@ impl SqlStore {
 
 impl From<EngineError> for StoreError {
     fn from(e: EngineError) -> Self {
-        StoreError::Backend(e.to_string())
+        match e {
+            EngineError::Busy => StoreError::Busy,
+            e => StoreError::Backend(e.to_string()),
+        }
     }
 }
 
@@ -78,28 +83,62 @@ fn contains_pattern(text: &str) -> Option<String> {
     Some(format!("%{escaped}%"))
 }
 
-/// One page of a filtered list and the total it is part of. `from_where` (the FROM and WHERE
-/// clauses) is shared by the count and the page; the page bounds follow `args`.
+/// The SQL of a paged list. `joins` only bring in what the rows show, so the count, which
+/// needs only `from` and `filter`, leaves them out.
+struct ListSql<'a> {
+    columns: &'a str,
+    from: &'a str,
+    joins: &'a str,
+    filter: &'a str,
+    order_by: &'a str,
+}
+
+/// Counts the rows of `from_where` up to [`lienhoan_store::COUNT_CAP`] past `offset`; true
+/// when there are more.
+async fn capped_count(
+    tx: &mut dyn engine::Tx,
+    from_where: &str,
+    args: Vec<engine::Value>,
+    offset: i64,
+) -> StoreResult<(i64, bool)> {
+    let cap = offset.saturating_add(lienhoan_store::COUNT_CAP);
+    let n = tx
+        .query(
+            &format!(
+                "SELECT COUNT(*) AS n FROM (SELECT 1 AS one {from_where} LIMIT {}) capped",
+                cap.saturating_add(1)
+            ),
+            args,
+        )
+        .await?[0]
+        .int("n")?;
+    Ok((n.min(cap), n > cap))
+}
+
+/// One page of a filtered list and the total it is part of; the page bounds follow `args`.
 async fn paged<T>(
     tx: &mut dyn engine::Tx,
-    columns: &str,
-    from_where: &str,
-    order_by: &str,
+    sql: ListSql<'_>,
     args: Vec<engine::Value>,
     (limit, offset): (i64, i64),
     map: impl Fn(&engine::Row) -> Result<T, EngineError>,
 ) -> StoreResult<lienhoan_store::Page<T>> {
-    let total = tx
-        .query(&format!("SELECT COUNT(*) AS n {from_where}"), args.clone())
-        .await?[0]
-        .int("n")?;
+    let ListSql {
+        columns,
+        from,
+        joins,
+        filter,
+        order_by,
+    } = sql;
+    let (total, total_capped) =
+        capped_count(tx, &format!("{from} {filter}"), args.clone(), offset).await?;
     let bounds = args.len();
     let mut page_args = args;
     page_args.extend(params![limit, offset]);
     let rows = tx
         .query(
             &format!(
-                "SELECT {columns} {from_where} ORDER BY {order_by} LIMIT ${} OFFSET ${}",
+                "SELECT {columns} {from} {joins} {filter} ORDER BY {order_by} LIMIT ${} OFFSET ${}",
                 bounds + 1,
                 bounds + 2
             ),
@@ -107,7 +146,11 @@ async fn paged<T>(
         )
         .await?;
     let items = rows.iter().map(map).collect::<Result<_, _>>()?;
-    Ok(lienhoan_store::Page { items, total })
+    Ok(lienhoan_store::Page {
+        items,
+        total,
+        total_capped,
+    })
 }
 
 fn page_bounds(limit: i64, offset: i64) -> (i64, i64) {

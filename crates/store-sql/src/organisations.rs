@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::audit::{Change, record};
 use crate::engine::{EngineError, Row, Tx};
-use crate::{SqlStore, contains_pattern, now, page_bounds, paged, params, require};
+use crate::{ListSql, SqlStore, contains_pattern, now, page_bounds, paged, params, require};
 
 const COLUMNS: &str = "o.id, o.name, o.kind, o.admin_unit_id, \
     u.kind AS unit_kind, u.name AS unit_name, p.kind AS parent_kind, p.name AS parent_name";
@@ -169,9 +169,13 @@ impl OrganisationStore for SqlStore {
         let mut tx = self.engine.read().await?;
         paged(
             tx.as_mut(),
-            COLUMNS,
-            &format!("{FROM} {filter}"),
-            "o.sort_key",
+            ListSql {
+                columns: COLUMNS,
+                from: FROM,
+                joins: "",
+                filter,
+                order_by: "o.sort_key",
+            },
             params![pattern],
             (limit, offset),
             view,

@@ -17,7 +17,7 @@ use uuid::Uuid;
 use crate::audit::{Change, record};
 use crate::engine::{EngineError, Row, Tx};
 use crate::events::publish;
-use crate::{SqlStore, contains_pattern, now, page_bounds, paged, params, require};
+use crate::{ListSql, SqlStore, contains_pattern, now, page_bounds, paged, params, require};
 
 const COLUMNS: &str = "p.id, p.organisation_id, o.name AS organisation_name, p.full_name,
     p.birth_year, p.identity_number, p.home_commune_id, p.decision_type, p.decision_number,
@@ -248,9 +248,13 @@ impl RegisterStore for SqlStore {
         let mut tx = self.engine.write().await?;
         let page = paged(
             tx.as_mut(),
-            COLUMNS,
-            &format!("{FROM} {filter}"),
-            "p.ends_on DESC, p.id",
+            ListSql {
+                columns: COLUMNS,
+                from: FROM,
+                joins: "",
+                filter: &filter,
+                order_by: "p.ends_on DESC, p.id",
+            },
             params![org, pattern],
             (limit, offset),
             view,

@@ -12,8 +12,25 @@ use uuid::Uuid;
 #[derive(Debug, Clone, Serialize)]
 pub struct Page<T> {
     pub items: Vec<T>,
+    /// How many rows match, counted up to [`COUNT_CAP`] rows past the page's start.
     pub total: i64,
+    /// More rows match than `total`: an exact count of a national list would read every row
+    /// on every page, so lists stop counting.
+    pub total_capped: bool,
 }
+
+impl<T> Page<T> {
+    pub fn empty() -> Self {
+        Self {
+            items: Vec::new(),
+            total: 0,
+            total_capped: false,
+        }
+    }
+}
+
+/// How many rows past a page's start a list counts at most.
+pub const COUNT_CAP: i64 = 10_000;
 
 pub const PAGE_MAX: i64 = 200;
 

@@ -1541,3 +1541,144 @@ pub async fn incident_visibility_matrix(store: &dyn Store) {
     assert!(!sees(officer_of(3), &cases[index], &windows));
     check_matrix(store, &viewers, &cases, &windows).await;
 }
+
+/// An import of more incidents than a list counts: every incident lands in one transaction
+/// with counters equal to the sum of what each incident contributes, a bad row refuses the
+/// whole file, and lists stop counting at [`crate::COUNT_CAP`] past the page.
+pub async fn incident_import_counts_every_row_and_lists_cap_their_count(store: &dyn Store) {
+    let g = import_incident_geo(store).await;
+    let org = organisation(store, "Công an huyện Sơn Dương", &g.geo.son_duong).await;
+    let k = cluster(store, "Cụm Sơn Dương", date!(2018 - 01 - 24)).await;
+    join(store, &k, &org, date!(2018 - 01 - 24), None).await;
+    let admin = user(store, "quan.tri", None, Role::Admin).await;
+    let categories = [
+        "criminal.theft",
+        "criminal.drugs",
+        "administrative.violation",
+    ];
+    let rows = crate::COUNT_CAP as usize + 1;
+    let inputs: Vec<IncidentInput> = (0..rows)
+        .map(|n| {
+            let commune = if n % 2 == 0 {
+                &g.tu_thinh
+            } else {
+                &g.hop_thanh
+            };
+            // 23:30 in Vietnam: the previous day in UTC, so counters must use the local day.
+            let occurred_at = vn_time(
+                date!(2020 - 01 - 01) + Duration::days((n % 700) as i64),
+                23,
+                30,
+            );
+            let mut input = incident_input(commune, occurred_at, categories[n % 3]);
+            input.suspects = (n % 4) as i64;
+            input.damage_vnd = (n as i64) * 1_000;
+            if n % 5 == 0 {
+                input.status = Status::Solved;
+                input.outcome = Outcome::Prosecuted;
+                input.outcome_people = 2;
+            }
+            input
+        })
+        .collect();
+    let entries = audit_total(store).await;
+
+    let mut refused = inputs.clone();
+    refused[rows - 1].commune_id = g.quang_yen.id;
+    invalid_field(
+        "a commune outside the area",
+        store
+            .import_incidents(&admin, org.id, &refused, &|_| {})
+            .await,
+        &format!("{}.commune_id", rows - 1),
+        "error-commune-outside-area",
+    );
+    assert_eq!(
+        audit_total(store).await,
+        entries,
+        "a refused import writes nothing"
+    );
+
+    let mut reported = Vec::new();
+    let imported = {
+        let progress = std::sync::Mutex::new(&mut reported);
+        store
+            .import_incidents(&admin, org.id, &inputs, &|n| {
+                progress.lock().unwrap().push(n)
+            })
+            .await
+            .expect("the import is accepted")
+    };
+    assert_eq!(imported, rows as u64);
+    assert_eq!(
+        reported.last(),
+        Some(&(rows as u64)),
+        "progress ends at the row count"
+    );
+    assert!(
+        reported.windows(2).all(|w| w[0] <= w[1]),
+        "progress only grows: {reported:?}"
+    );
+    assert_eq!(
+        audit_total(store).await,
+        entries + 1,
+        "one entry for the whole import"
+    );
+
+    let mut expected: BTreeMap<Vec<String>, Figures> = BTreeMap::new();
+    for input in &inputs {
+        let incident = Incident {
+            id: Uuid::nil(),
+            organisation_id: org.id,
+            input: input.clone(),
+            created_at: datetime!(2026-01-01 0:00 UTC),
+            updated_at: datetime!(2026-01-01 0:00 UTC),
+        };
+        let (key, figures) = lienhoan_domain::stats::contribution(&incident);
+        let month = format!("{:04}-{:02}", key.day.year(), key.day.month() as u8);
+        expected
+            .entry(vec![key.category, month])
+            .or_default()
+            .add(&figures);
+    }
+    let stats = statistics_of(
+        store,
+        &admin,
+        &statistics_query(
+            &k,
+            date!(2019 - 12 - 31),
+            date!(2022 - 01 - 31),
+            &[Dimension::Category, Dimension::Month],
+        ),
+    )
+    .await;
+    assert_eq!(figures_by_key(&stats), expected);
+    assert_eq!(stats.total.incidents, rows as i64);
+
+    let list = |offset, category: Option<&str>| {
+        let query = IncidentQuery {
+            limit: 5,
+            offset,
+            category: category.map(str::to_owned),
+            ..IncidentQuery::default()
+        };
+        let admin = admin.clone();
+        async move { store.list_incidents(&admin, &query).await.unwrap() }
+    };
+    let first = list(0, None).await;
+    assert_eq!((first.total, first.total_capped), (crate::COUNT_CAP, true));
+    assert_eq!(first.items.len(), 5);
+    let late = list(rows as i64 - 3, None).await;
+    assert_eq!(
+        (late.total, late.total_capped),
+        (rows as i64, false),
+        "counted past the page"
+    );
+    assert_eq!(late.items.len(), 3);
+    let theft = list(0, Some("criminal.theft")).await;
+    assert_eq!(
+        (theft.total, theft.total_capped),
+        (rows.div_ceil(3) as i64, false),
+        "a filter under the cap counts exactly"
+    );
+}

@@ -124,6 +124,7 @@ macro_rules! contract_tests {
             editing_other_organisations_incidents_is_forbidden,
             incident_status_workflow,
             incident_list_filters,
+            incident_import_counts_every_row_and_lists_cap_their_count,
             incident_visibility_matrix,
             statistics_group_by_each_dimension,
             statistics_compare_with_the_year_before,

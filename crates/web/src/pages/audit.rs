@@ -113,7 +113,7 @@ async fn render(
                 ("to", &to),
             ],
         ),
-        result.total,
+        &result,
         PAGE_SIZE,
         offset,
     );

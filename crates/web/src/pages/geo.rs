@@ -75,7 +75,7 @@ async fn search(State(state): State<AppState>, page: Page, uri: Uri) -> PageResu
             "/geo",
             &[("q", &q), ("level", &level), ("dataset", &dataset)],
         ),
-        result.total,
+        &result,
         PAGE_SIZE,
         offset,
     );

@@ -53,7 +53,7 @@ async fn list(State(state): State<AppState>, page: Page, uri: Uri) -> PageResult
         .or_page(&c)?;
     let base = if sent { "/inbox?box=sent" } else { "/inbox" };
     Ok(ListTemplate {
-        pager: Pager::new(base, result.total, PAGE_SIZE, offset),
+        pager: Pager::new(base, &result, PAGE_SIZE, offset),
         c,
         sent,
         messages: result.items,

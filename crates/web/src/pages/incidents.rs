@@ -140,7 +140,7 @@ async fn list(State(state): State<AppState>, page: Page, uri: Uri) -> PageResult
         .or_page(&c)?;
     let pairs: Vec<(&str, &str)> = FILTERS.iter().map(|k| (*k, q.get(k))).collect();
     let base = query_string("/incidents", &pairs);
-    let pager = Pager::new(&base, result.total, PAGE_SIZE, query.offset);
+    let pager = Pager::new(&base, &result, PAGE_SIZE, query.offset);
     if q.get("fragment") == "1" {
         return Ok(ListFragment {
             c,

@@ -171,6 +171,16 @@ impl Chrome {
         self.lang.number(*value)
     }
 
+    /// A number that is a lower bound when `capped`: "10.000+".
+    pub fn at_least(&self, value: &i64, capped: &bool) -> String {
+        let number = self.num(value);
+        if *capped {
+            format!("{number}+")
+        } else {
+            number
+        }
+    }
+
     pub fn role(&self, role: &Role) -> String {
         self.lang.t(&format!("role-{}", role.as_str()))
     }
@@ -508,13 +518,16 @@ pub struct Pager {
     pub page: i64,
     pub pages: i64,
     pub total: i64,
+    /// More rows match than `total` (see [`lienhoan_store::Page::total_capped`]).
+    pub capped: bool,
     pub prev: Option<String>,
     pub next: Option<String>,
 }
 
 impl Pager {
     /// `base` is the list's path with its filter query (without `offset`).
-    pub fn new(base: &str, total: i64, limit: i64, offset: i64) -> Self {
+    pub fn new<T>(base: &str, result: &lienhoan_store::Page<T>, limit: i64, offset: i64) -> Self {
+        let total = result.total;
         let pages = ((total + limit - 1) / limit).max(1);
         let page = (offset / limit + 1).min(pages);
         let sep = if base.contains('?') { '&' } else { '?' };
@@ -529,6 +542,7 @@ impl Pager {
             page,
             pages,
             total,
+            capped: result.total_capped,
             prev: (page > 1).then(|| link((page - 2) * limit)),
             next: (page < pages).then(|| link(page * limit)),
         }

@@ -60,7 +60,7 @@ async fn list(State(state): State<AppState>, page: Page, uri: Uri) -> PageResult
         .or_page(&c)?;
     let pager = Pager::new(
         &query_string("/organisations", &[("q", &q)]),
-        result.total,
+        &result,
         PAGE_SIZE,
         offset,
     );

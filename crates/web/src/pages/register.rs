@@ -103,7 +103,7 @@ async fn render_list(
     Ok((
         status,
         ListTemplate {
-            pager: Pager::new(&base, result.total, PAGE_SIZE, offset),
+            pager: Pager::new(&base, &result, PAGE_SIZE, offset),
             decisions: decision_choices(&c),
             c,
             q,
