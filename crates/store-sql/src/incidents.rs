@@ -21,7 +21,8 @@ use crate::counters::CounterChanges;
 use crate::engine::{EngineError, Row, Tx, Value};
 use crate::events::{cluster_neighbours, publish};
 use crate::{
-    ListSql, SqlStore, contains_pattern, now, page_bounds, paged, params, require, scope_param,
+    Conditions, ListSql, SqlStore, contains_pattern, now, page_bounds, paged, params, require,
+    scope_param,
 };
 
 const COLUMNS: &str =
@@ -35,24 +36,26 @@ const COLUMNS: &str =
 const JOINS: &str = "JOIN organisations o ON o.id = i.organisation_id
     JOIN admin_units c ON c.id = i.commune_id";
 
-/// Visible to the organisation `$VIEWER` (null: everything): its own incidents, and shared ones
-/// of organisations that were in a cluster with it on the day the incident occurred. The `IN`
-/// names the few organisations that could qualify, so the engine reads only their incidents
-/// before checking the dates.
-const VISIBLE: &str = "($VIEWER IS NULL OR i.organisation_id = $VIEWER OR (i.shared
-    AND i.organisation_id IN (
-        SELECT co.organisation_id FROM cluster_memberships co
+/// Visible to the organisation `$$`: its own incidents, and shared ones of organisations
+/// that were in a cluster with it on the day the incident occurred. The `IN` names the few
+/// organisations that could qualify, so the engine reads only their incidents, from the
+/// organisation index, before checking the dates.
+const VISIBLE_TO_ORGANISATION: &str = "i.organisation_id IN (
+        SELECT $$ UNION SELECT co.organisation_id FROM cluster_memberships co
         JOIN cluster_memberships me ON me.cluster_id = co.cluster_id
-        WHERE me.organisation_id = $VIEWER)
-    AND EXISTS (
+        WHERE me.organisation_id = $$)
+    AND (i.organisation_id = $$ OR (i.shared AND EXISTS (
         SELECT 1 FROM cluster_memberships mo
         JOIN cluster_memberships mv ON mv.cluster_id = mo.cluster_id
-        WHERE mo.organisation_id = i.organisation_id AND mv.organisation_id = $VIEWER
+        WHERE mo.organisation_id = i.organisation_id AND mv.organisation_id = $$
           AND mo.joined_on <= i.occurred_on AND (mo.left_on IS NULL OR mo.left_on > i.occurred_on)
           AND mv.joined_on <= i.occurred_on AND (mv.left_on IS NULL OR mv.left_on > i.occurred_on))))";
 
-fn visible(param: usize) -> String {
-    VISIBLE.replace("$VIEWER", &format!("${param}"))
+/// Adds what the actor may see to `conditions`: nothing for those who see everything.
+fn visible_to(actor: &Actor, conditions: &mut Conditions) {
+    if let Some(viewer) = scope_param(actor.cluster_scope()) {
+        conditions.add(VISIBLE_TO_ORGANISATION, viewer);
+    }
 }
 
 fn micro(degrees: Option<f64>) -> Option<i64> {
@@ -132,13 +135,14 @@ async fn check_commune(
 }
 
 async fn fetch(tx: &mut dyn Tx, actor: &Actor, id: Uuid) -> StoreResult<IncidentView> {
+    let mut conditions = Conditions::default();
+    conditions.add("i.id = $$", id);
+    visible_to(actor, &mut conditions);
+    let (filter, args) = conditions.into_where();
     let rows = tx
         .query(
-            &format!(
-                "SELECT {COLUMNS} FROM incidents i {JOINS} WHERE i.id = $1 AND {}",
-                visible(2)
-            ),
-            params![id, scope_param(actor.cluster_scope())],
+            &format!("SELECT {COLUMNS} FROM incidents i {JOINS} {filter}"),
+            args,
         )
         .await?;
     Ok(view(rows.first().ok_or(StoreError::NotFound)?)?)
@@ -484,32 +488,29 @@ impl IncidentStore for SqlStore {
         query: &IncidentQuery,
     ) -> StoreResult<Page<IncidentView>> {
         let (limit, offset) = page_bounds(query.limit, query.offset);
-        let filter = format!(
-            "WHERE {}
-               AND ($2 IS NULL OR i.occurred_on >= $2)
-               AND ($3 IS NULL OR i.occurred_on <= $3)
-               AND ($4 IS NULL OR i.organisation_id = $4)
-               AND ($5 IS NULL OR EXISTS (SELECT 1 FROM cluster_memberships cm
-                    WHERE cm.cluster_id = $5 AND cm.organisation_id = i.organisation_id
-                      AND cm.joined_on <= i.occurred_on
-                      AND (cm.left_on IS NULL OR cm.left_on > i.occurred_on)))
-               AND ($6 IS NULL OR i.category = $6 OR substr(i.category, 1, length($6) + 1) = $6 || '.')
-               AND ($7 IS NULL OR i.status = $7)
-               AND ($8 IS NULL OR i.outcome = $8)
-               AND ($9 IS NULL OR i.search_text LIKE $9 ESCAPE '\\')",
-            visible(1)
-        );
-        let args = params![
-            scope_param(actor.cluster_scope()),
-            query.from,
-            query.to,
-            query.organisation_id,
+        let mut c = Conditions::default();
+        visible_to(actor, &mut c);
+        c.add_some("i.occurred_on >= $$", query.from);
+        c.add_some("i.occurred_on <= $$", query.to);
+        c.add_some("i.organisation_id = $$", query.organisation_id);
+        c.add_some(
+            "EXISTS (SELECT 1 FROM cluster_memberships cm
+                WHERE cm.cluster_id = $$ AND cm.organisation_id = i.organisation_id
+                  AND cm.joined_on <= i.occurred_on
+                  AND (cm.left_on IS NULL OR cm.left_on > i.occurred_on))",
             query.cluster_id,
+        );
+        c.add_some(
+            "(i.category = $$ OR substr(i.category, 1, length($$) + 1) = $$ || '.')",
             query.category.clone(),
-            query.status.map(|s| s.as_str()),
-            query.outcome.map(|o| o.as_str()),
+        );
+        c.add_some("i.status = $$", query.status.map(|s| s.as_str()));
+        c.add_some("i.outcome = $$", query.outcome.map(|o| o.as_str()));
+        c.add_some(
+            "i.search_text LIKE $$ ESCAPE '\\'",
             query.text.as_deref().and_then(contains_pattern),
-        ];
+        );
+        let (filter, args) = c.into_where();
         let mut tx = self.engine.read().await?;
         paged(
             tx.as_mut(),

@@ -83,6 +83,38 @@ fn contains_pattern(text: &str) -> Option<String> {
     Some(format!("%{escaped}%"))
 }
 
+/// A WHERE clause of only the conditions that apply, each with its one parameter (`$$` in
+/// the condition, as often as it needs it). Leaving out a filter instead of writing
+/// `($n IS NULL OR ...)` lets SQLite's planner see the conditions it can use an index for.
+#[derive(Default)]
+struct Conditions {
+    clauses: Vec<String>,
+    args: Vec<engine::Value>,
+}
+
+impl Conditions {
+    fn add(&mut self, condition: &str, value: impl Into<engine::Value>) {
+        self.args.push(value.into());
+        self.clauses
+            .push(condition.replace("$$", &format!("${}", self.args.len())));
+    }
+
+    fn add_some<T: Into<engine::Value>>(&mut self, condition: &str, value: Option<T>) {
+        if let Some(value) = value {
+            self.add(condition, value);
+        }
+    }
+
+    fn into_where(self) -> (String, Vec<engine::Value>) {
+        let filter = if self.clauses.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", self.clauses.join(" AND "))
+        };
+        (filter, self.args)
+    }
+}
+
 /// The SQL of a paged list. `joins` only bring in what the rows show, so the count, which
 /// needs only `from` and `filter`, leaves them out.
 struct ListSql<'a> {
