@@ -317,19 +317,14 @@ impl AccountStore for SqlStore {
     async fn session_actor(&self, token: &str) -> StoreResult<Option<Actor>> {
         let hash = token_hash(token);
         let mut tx = self.engine.read().await?;
+        let with_expiry = USER_SELECT.replacen("SELECT ", "SELECT s.expires_at, ", 1);
         let rows = tx
             .query(
                 &format!(
-                    "{USER_SELECT} JOIN sessions s ON s.user_id = u.id
+                    "{with_expiry} JOIN sessions s ON s.user_id = u.id
                      WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.disabled = $3"
                 ),
                 params![hash.as_str(), now(), false],
-            )
-            .await?;
-        let expiry = tx
-            .query(
-                "SELECT expires_at FROM sessions WHERE token_hash = $1",
-                params![hash.as_str()],
             )
             .await?;
         drop(tx);
@@ -338,7 +333,7 @@ impl AccountStore for SqlStore {
         };
         let actor = actor_of(&user(row)?);
         // Slide the expiry, but write at most once every few minutes per session.
-        let expires_at = expiry[0].instant("expires_at")?;
+        let expires_at = row.instant("expires_at")?;
         if expires_at - now() < SESSION_IDLE - Duration::minutes(5) {
             let mut tx = self.engine.write().await?;
             tx.execute(

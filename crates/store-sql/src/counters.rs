@@ -27,9 +27,16 @@ struct RollupKey {
 #[derive(Default)]
 pub struct CounterChanges {
     daily: BTreeMap<CounterKey, Figures>,
+    provinces: HashMap<Uuid, Uuid>,
 }
 
 impl CounterChanges {
+    /// Notes the province of a commune that the caller has already read, so that writing does
+    /// not look it up again.
+    pub fn locate(&mut self, commune: Uuid, province: Uuid) {
+        self.provinces.insert(commune, province);
+    }
+
     /// Adds `sign` times the incident's contribution: 1 when it is written, -1 when it is
     /// removed or replaced.
     pub fn add(&mut self, incident: &Incident, sign: i64) {
@@ -43,8 +50,14 @@ impl CounterChanges {
     /// Writes the daily rows and their rollups, then removes rows that fell back to zero so
     /// that the counters stay as sparse as the data.
     pub async fn write(self, tx: &mut dyn Tx) -> Result<(), EngineError> {
-        let communes = self.daily.keys().map(|k| k.commune_id).collect();
-        let provinces = provinces_of(tx, communes).await?;
+        let unknown = self
+            .daily
+            .keys()
+            .map(|k| k.commune_id)
+            .filter(|c| !self.provinces.contains_key(c))
+            .collect();
+        let mut provinces = provinces_of(tx, unknown).await?;
+        provinces.extend(self.provinces);
         let province = |commune: &Uuid| provinces.get(commune).copied().unwrap_or(*commune);
         let mut rollups: BTreeMap<RollupKey, Figures> = BTreeMap::new();
         let mut daily = Vec::with_capacity(self.daily.len());
@@ -199,20 +212,25 @@ async fn upsert_many(
     insert_many(tx, table, &columns, &tail, rows, &mut |_| {}).await
 }
 
-/// The province of each commune, through its district on the map before the reform. A
-/// commune with no province above it (which the shipped maps do not have) counts under itself.
+/// The province of a commune aliased `c`, through its district on the map before the reform
+/// (`p` is its parent, `g` its grandparent). A commune with no province above it (which the
+/// shipped maps do not have) counts under itself.
+pub const PROVINCE_OF_COMMUNE: &str =
+    "COALESCE(CASE WHEN p.level = 'province' THEN p.id ELSE g.id END, c.id) AS province_id";
+
+/// The province of each commune (see [`PROVINCE_OF_COMMUNE`]).
 async fn provinces_of(
     tx: &mut dyn Tx,
     communes: BTreeSet<Uuid>,
 ) -> Result<HashMap<Uuid, Uuid>, EngineError> {
     let communes: Vec<Uuid> = communes.into_iter().collect();
-    let mut provinces = HashMap::with_capacity(communes.len());
+    let mut provinces: HashMap<Uuid, Uuid> = HashMap::with_capacity(communes.len());
     for chunk in communes.chunks(PARAMETERS_PER_STATEMENT) {
         let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
         let rows = tx
             .query(
                 &format!(
-                    "SELECT c.id, CASE WHEN p.level = 'province' THEN p.id ELSE g.id END AS province_id
+                    "SELECT c.id, {PROVINCE_OF_COMMUNE}
                      FROM admin_units c
                      LEFT JOIN admin_units p ON p.id = c.parent_id
                      LEFT JOIN admin_units g ON g.id = p.parent_id
@@ -223,9 +241,7 @@ async fn provinces_of(
             )
             .await?;
         for row in rows {
-            if let Some(province) = row.opt_uuid("province_id")? {
-                provinces.insert(row.uuid("id")?, province);
-            }
+            provinces.insert(row.uuid("id")?, row.uuid("province_id")?);
         }
     }
     Ok(provinces)

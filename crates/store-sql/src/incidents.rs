@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use crate::audit::{Change, record};
 use crate::bulk::insert_many;
-use crate::counters::CounterChanges;
+use crate::counters::{CounterChanges, PROVINCE_OF_COMMUNE};
 use crate::engine::{EngineError, Row, Tx, Value};
 use crate::events::{cluster_neighbours, publish};
 use crate::{
@@ -109,28 +109,35 @@ fn view(row: &Row) -> Result<IncidentView, EngineError> {
     })
 }
 
-/// The commune must be a commune in the organisation's own area: its unit or a unit under it.
+/// The communes in an organisation's own area (its unit or a unit under it) and their
+/// provinces; `$1` is the organisation.
+const AREA: &str = "FROM admin_units c
+    LEFT JOIN admin_units p ON p.id = c.parent_id
+    LEFT JOIN admin_units g ON g.id = p.parent_id
+    JOIN organisations o ON o.id = $1
+    WHERE c.level = 'commune'
+      AND (c.id = o.admin_unit_id OR c.parent_id = o.admin_unit_id OR p.parent_id = o.admin_unit_id)";
+
+/// The commune must be in the organisation's area; noted with its province for the counters.
 async fn check_commune(
     tx: &mut dyn Tx,
     organisation_id: Uuid,
     commune_id: Uuid,
+    counters: &mut CounterChanges,
 ) -> StoreResult<()> {
     let rows = tx
         .query(
-            "SELECT c.id FROM admin_units c
-             LEFT JOIN admin_units p ON p.id = c.parent_id
-             JOIN organisations o ON o.id = $2
-             WHERE c.id = $1 AND c.level = 'commune'
-               AND (c.id = o.admin_unit_id OR c.parent_id = o.admin_unit_id OR p.parent_id = o.admin_unit_id)",
-            params![commune_id, organisation_id],
+            &format!("SELECT {PROVINCE_OF_COMMUNE} {AREA} AND c.id = $2"),
+            params![organisation_id, commune_id],
         )
         .await?;
-    if rows.is_empty() {
+    let Some(row) = rows.first() else {
         return Err(StoreError::invalid(
             "commune_id",
             "error-commune-outside-area",
         ));
-    }
+    };
+    counters.locate(commune_id, row.uuid("province_id")?);
     Ok(())
 }
 
@@ -241,15 +248,6 @@ async fn update_row(tx: &mut dyn Tx, incident: &Incident, shared: bool) -> Resul
     Ok(())
 }
 
-/// Writes the counter changes of incidents leaving (`-1`) and arriving (`+1`).
-async fn recount(tx: &mut dyn Tx, changes: &[(&Incident, i64)]) -> Result<(), EngineError> {
-    let mut counters = CounterChanges::default();
-    for (incident, sign) in changes {
-        counters.add(incident, *sign);
-    }
-    counters.write(tx).await
-}
-
 fn normalised(input: &IncidentInput) -> IncidentInput {
     IncidentInput {
         place: input.place.trim().to_owned(),
@@ -282,9 +280,17 @@ impl IncidentStore for SqlStore {
         };
         let shared = input.shared.unwrap_or(input.cross_border);
         let mut tx = self.engine.write().await?;
-        check_commune(tx.as_mut(), organisation_id, input.commune_id).await?;
+        let mut counters = CounterChanges::default();
+        check_commune(
+            tx.as_mut(),
+            organisation_id,
+            input.commune_id,
+            &mut counters,
+        )
+        .await?;
         insert_rows(tx.as_mut(), &[(incident.clone(), shared)], &|_| {}).await?;
-        recount(tx.as_mut(), &[(&incident, 1)]).await?;
+        counters.add(&incident, 1);
+        counters.write(tx.as_mut()).await?;
         if input.cross_border {
             let day = local_date(incident.input.occurred_at);
             let event = LiveEvent {
@@ -329,19 +335,20 @@ impl IncidentStore for SqlStore {
             }
         }
         let mut tx = self.engine.write().await?;
+        let mut counters = CounterChanges::default();
         let area: HashSet<Uuid> = tx
             .query(
-                "SELECT c.id FROM admin_units c
-                 LEFT JOIN admin_units p ON p.id = c.parent_id
-                 JOIN organisations o ON o.id = $1
-                 WHERE c.level = 'commune'
-                   AND (c.id = o.admin_unit_id OR c.parent_id = o.admin_unit_id OR p.parent_id = o.admin_unit_id)",
+                &format!("SELECT c.id, {PROVINCE_OF_COMMUNE} {AREA}"),
                 params![organisation_id],
             )
             .await?
             .iter()
-            .map(|r| r.uuid("id"))
-            .collect::<Result<_, _>>()?;
+            .map(|r| {
+                let commune = r.uuid("id")?;
+                counters.locate(commune, r.uuid("province_id")?);
+                Ok(commune)
+            })
+            .collect::<Result<_, EngineError>>()?;
         for (row, input) in inputs.iter().enumerate() {
             if !area.contains(&input.commune_id) {
                 errors.push(FieldError::new(
@@ -367,8 +374,10 @@ impl IncidentStore for SqlStore {
             })
             .collect();
         insert_rows(tx.as_mut(), &incidents, progress).await?;
-        let arriving: Vec<(&Incident, i64)> = incidents.iter().map(|(i, _)| (i, 1)).collect();
-        recount(tx.as_mut(), &arriving).await?;
+        for (incident, _) in &incidents {
+            counters.add(incident, 1);
+        }
+        counters.write(tx.as_mut()).await?;
         let days = inputs.iter().map(|i| local_date(i.occurred_at));
         record(
             tx.as_mut(),
@@ -407,7 +416,8 @@ impl IncidentStore for SqlStore {
                     .with("from", before.incident.input.status.as_str()),
             ]));
         }
-        check_commune(tx.as_mut(), owner, input.commune_id).await?;
+        let mut counters = CounterChanges::default();
+        check_commune(tx.as_mut(), owner, input.commune_id, &mut counters).await?;
         let after = Incident {
             input: normalised(input),
             updated_at: now(),
@@ -415,7 +425,9 @@ impl IncidentStore for SqlStore {
         };
         let shared = input.shared.unwrap_or(before.shared);
         update_row(tx.as_mut(), &after, shared).await?;
-        recount(tx.as_mut(), &[(&before.incident, -1), (&after, 1)]).await?;
+        counters.add(&before.incident, -1);
+        counters.add(&after, 1);
+        counters.write(tx.as_mut()).await?;
         record(
             tx.as_mut(),
             actor,
@@ -441,7 +453,9 @@ impl IncidentStore for SqlStore {
         let mut tx = self.engine.write().await?;
         let before = fetch(tx.as_mut(), actor, id).await?;
         require(actor.can_delete_incident(before.incident.organisation_id))?;
-        recount(tx.as_mut(), &[(&before.incident, -1)]).await?;
+        let mut counters = CounterChanges::default();
+        counters.add(&before.incident, -1);
+        counters.write(tx.as_mut()).await?;
         tx.execute("DELETE FROM incidents WHERE id = $1", params![id])
             .await?;
         record(
