@@ -110,13 +110,18 @@ fn view(row: &Row) -> Result<IncidentView, EngineError> {
 }
 
 /// The communes in an organisation's own area (its unit or a unit under it) and their
-/// provinces; `$1` is the organisation.
+/// provinces; `$1` is the organisation. The area is named level by level, each on an index,
+/// rather than with an `OR` across columns that would make the engine read the whole map.
 const AREA: &str = "FROM admin_units c
     LEFT JOIN admin_units p ON p.id = c.parent_id
     LEFT JOIN admin_units g ON g.id = p.parent_id
-    JOIN organisations o ON o.id = $1
-    WHERE c.level = 'commune'
-      AND (c.id = o.admin_unit_id OR c.parent_id = o.admin_unit_id OR p.parent_id = o.admin_unit_id)";
+    WHERE c.level = 'commune' AND c.id IN (
+        SELECT o.admin_unit_id FROM organisations o WHERE o.id = $1
+        UNION SELECT u.id FROM organisations o
+            JOIN admin_units u ON u.parent_id = o.admin_unit_id WHERE o.id = $1
+        UNION SELECT u.id FROM organisations o
+            JOIN admin_units d ON d.parent_id = o.admin_unit_id
+            JOIN admin_units u ON u.parent_id = d.id WHERE o.id = $1)";
 
 /// The commune must be in the organisation's area; noted with its province for the counters.
 async fn check_commune(

@@ -30,7 +30,7 @@ impl<T> Page<T> {
 }
 
 /// How many rows past a page's start a list counts at most.
-pub const COUNT_CAP: i64 = 10_000;
+pub const COUNT_CAP: i64 = 1_000;
 
 pub const PAGE_MAX: i64 = 200;
 

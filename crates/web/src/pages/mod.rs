@@ -171,7 +171,7 @@ impl Chrome {
         self.lang.number(*value)
     }
 
-    /// A number that is a lower bound when `capped`: "10.000+".
+    /// A number that is a lower bound when `capped`: "1.000+".
     pub fn at_least(&self, value: &i64, capped: &bool) -> String {
         let number = self.num(value);
         if *capped {
