@@ -1,6 +1,6 @@
 //! Incidents, with the statistics counters updated in the same transaction as every change.
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 
 use async_trait::async_trait;
 use lienhoan_domain::access::Actor;
@@ -36,26 +36,43 @@ const COLUMNS: &str =
 const JOINS: &str = "JOIN organisations o ON o.id = i.organisation_id
     JOIN admin_units c ON c.id = i.commune_id";
 
-/// Visible to the organisation `$$`: its own incidents, and shared ones of organisations
-/// that were in a cluster with it on the day the incident occurred. The `IN` names the few
-/// organisations that could qualify, so the engine reads only their incidents, from the
-/// organisation index, before checking the dates.
-const VISIBLE_TO_ORGANISATION: &str = "i.organisation_id IN (
-        SELECT $$ UNION SELECT co.organisation_id FROM cluster_memberships co
-        JOIN cluster_memberships me ON me.cluster_id = co.cluster_id
-        WHERE me.organisation_id = $$)
-    AND (i.organisation_id = $$ OR (i.shared AND EXISTS (
+/// Of the candidate organisations' incidents, those visible to the organisation `$$`: its
+/// own, and shared ones of organisations that were in a cluster with it on the day the
+/// incident occurred.
+const VISIBLE_TO_ORGANISATION: &str = "(i.organisation_id = $$ OR (i.shared AND EXISTS (
         SELECT 1 FROM cluster_memberships mo
         JOIN cluster_memberships mv ON mv.cluster_id = mo.cluster_id
         WHERE mo.organisation_id = i.organisation_id AND mv.organisation_id = $$
           AND mo.joined_on <= i.occurred_on AND (mo.left_on IS NULL OR mo.left_on > i.occurred_on)
           AND mv.joined_on <= i.occurred_on AND (mv.left_on IS NULL OR mv.left_on > i.occurred_on))))";
 
-/// Adds what the actor may see to `conditions`: nothing for those who see everything.
-fn visible_to(actor: &Actor, conditions: &mut Conditions) {
-    if let Some(viewer) = scope_param(actor.cluster_scope()) {
-        conditions.add(VISIBLE_TO_ORGANISATION, viewer);
-    }
+/// Adds what the actor may see to `conditions`: nothing for those who see everything. The
+/// few organisations whose incidents could qualify (the viewer and everyone it ever shared a
+/// cluster with) are read first and named as values, so that the engine estimates from them
+/// and reads their incidents from the organisation index.
+async fn visible_to(
+    tx: &mut dyn Tx,
+    actor: &Actor,
+    conditions: &mut Conditions,
+) -> Result<(), EngineError> {
+    let Some(viewer) = scope_param(actor.cluster_scope()) else {
+        return Ok(());
+    };
+    let candidates = tx
+        .query(
+            "SELECT co.organisation_id FROM cluster_memberships co
+             JOIN cluster_memberships me ON me.cluster_id = co.cluster_id
+             WHERE me.organisation_id = $1",
+            params![viewer],
+        )
+        .await?
+        .iter()
+        .map(|r| r.uuid("organisation_id"))
+        .chain([Ok(viewer)])
+        .collect::<Result<BTreeSet<Uuid>, _>>()?;
+    conditions.add_in("i.organisation_id", candidates);
+    conditions.add(VISIBLE_TO_ORGANISATION, viewer);
+    Ok(())
 }
 
 fn micro(degrees: Option<f64>) -> Option<i64> {
@@ -149,7 +166,7 @@ async fn check_commune(
 async fn fetch(tx: &mut dyn Tx, actor: &Actor, id: Uuid) -> StoreResult<IncidentView> {
     let mut conditions = Conditions::default();
     conditions.add("i.id = $$", id);
-    visible_to(actor, &mut conditions);
+    visible_to(tx, actor, &mut conditions).await?;
     let (filter, args) = conditions.into_where();
     let rows = tx
         .query(
@@ -507,8 +524,9 @@ impl IncidentStore for SqlStore {
         query: &IncidentQuery,
     ) -> StoreResult<Page<IncidentView>> {
         let (limit, offset) = page_bounds(query.limit, query.offset);
+        let mut tx = self.engine.read().await?;
         let mut c = Conditions::default();
-        visible_to(actor, &mut c);
+        visible_to(tx.as_mut(), actor, &mut c).await?;
         c.add_some("i.occurred_on >= $$", query.from);
         c.add_some("i.occurred_on <= $$", query.to);
         c.add_some("i.organisation_id = $$", query.organisation_id);
@@ -530,7 +548,6 @@ impl IncidentStore for SqlStore {
             query.text.as_deref().and_then(contains_pattern),
         );
         let (filter, args) = c.into_where();
-        let mut tx = self.engine.read().await?;
         paged(
             tx.as_mut(),
             ListSql {

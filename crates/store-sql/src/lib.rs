@@ -99,6 +99,24 @@ impl Conditions {
             .push(condition.replace("$$", &format!("${}", self.args.len())));
     }
 
+    /// `column IN (values)`; with no values, a condition no row meets.
+    fn add_in<T: Into<engine::Value>>(
+        &mut self,
+        column: &str,
+        values: impl IntoIterator<Item = T>,
+    ) {
+        let first = self.args.len();
+        self.args.extend(values.into_iter().map(Into::into));
+        let placeholders: Vec<String> = (first + 1..=self.args.len())
+            .map(|i| format!("${i}"))
+            .collect();
+        self.clauses.push(if placeholders.is_empty() {
+            "1 = 0".to_owned()
+        } else {
+            format!("{column} IN ({})", placeholders.join(", "))
+        });
+    }
+
     fn add_some<T: Into<engine::Value>>(&mut self, condition: &str, value: Option<T>) {
         if let Some(value) = value {
             self.add(condition, value);
