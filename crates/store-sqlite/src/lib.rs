@@ -123,9 +123,12 @@ struct SqliteTx {
     events: broadcast::Sender<String>,
 }
 
-/// SQLite numbers parameters `?N`; the shared queries write `$N`.
+/// The shared queries write `$N`; SQLite takes `?N`, or a bare `?` for the next parameter.
+/// Bare `?` is used when the parameters appear once each, in order: binding a numbered
+/// parameter makes sqlx look its name up, which SQLite does by a linear scan, so a multi-row
+/// INSERT with thousands of `?N` spent most of its time binding.
 fn placeholders(sql: &str) -> String {
-    let mut out = String::with_capacity(sql.len());
+    let mut parts: Vec<(String, Option<String>)> = vec![(String::new(), None)];
     let mut in_string = false;
     let mut chars = sql.chars().peekable();
     while let Some(c) = chars.next() {
@@ -133,10 +136,29 @@ fn placeholders(sql: &str) -> String {
             in_string = !in_string;
         }
         if c == '$' && !in_string && chars.peek().is_some_and(|n| n.is_ascii_digit()) {
-            out.push('?');
-        } else {
-            out.push(c);
+            let mut number = String::new();
+            while let Some(d) = chars.next_if(|d| d.is_ascii_digit()) {
+                number.push(d);
+            }
+            parts.push((String::new(), Some(number)));
+        } else if let Some(last) = parts.last_mut() {
+            last.0.push(c);
         }
+    }
+    let in_order = parts
+        .iter()
+        .filter_map(|(_, n)| n.as_deref())
+        .enumerate()
+        .all(|(i, n)| n.parse() == Ok(i + 1));
+    let mut out = String::with_capacity(sql.len());
+    for (text, number) in parts {
+        if let Some(number) = number {
+            out.push('?');
+            if !in_order {
+                out.push_str(&number);
+            }
+        }
+        out.push_str(&text);
     }
     out
 }
@@ -255,9 +277,18 @@ mod tests {
 
     #[test]
     fn rewrites_numbered_parameters_outside_strings() {
-        assert_eq!(
-            placeholders("SELECT '$1', $1 WHERE a = $12 AND b LIKE '%$%'"),
-            "SELECT '$1', ?1 WHERE a = ?12 AND b LIKE '%$%'"
-        );
+        let cases = [
+            (
+                "SELECT '$1', $1 WHERE a = $12 AND b LIKE '%$%'",
+                "SELECT '$1', ?1 WHERE a = ?12 AND b LIKE '%$%'",
+            ),
+            ("VALUES ($1, $2), ($3, $4)", "VALUES (?, ?), (?, ?)"),
+            ("a = $1 OR b = $1", "a = ?1 OR b = ?1"),
+            ("a = $2 AND b = $1", "a = ?2 AND b = ?1"),
+            ("SELECT 1", "SELECT 1"),
+        ];
+        for (shared, sqlite) in cases {
+            assert_eq!(placeholders(shared), sqlite, "{shared}");
+        }
     }
 }
