@@ -27,6 +27,7 @@ static TYPES: TypeNames = TypeNames {
     bool: "BOOLEAN",
     bytes: "BYTEA",
     bigint: "BIGINT",
+    clustered: "",
 };
 
 /// Arbitrary constants naming the locks that migrations and writes hold.
@@ -56,10 +57,14 @@ fn engine_error(e: sqlx::Error) -> EngineError {
 impl PostgresEngine {
     pub async fn open(url: &str) -> Result<Self, EngineError> {
         // Every query here is short; JIT compilation, which the planner starts on cost
-        // estimates alone, took 30 ms of a 4 ms incident list in the benchmark.
+        // estimates alone, took 30 ms of a 4 ms incident list in the benchmark. And the
+        // same statement serves a commune officer who sees a few hundred incidents and an
+        // administrator who sees all of them: a plan made once for both (a generic plan,
+        // which PostgreSQL switches prepared statements to) fits neither, so every
+        // execution is planned for its own values.
         let options = PgConnectOptions::from_str(url)
             .map_err(other)?
-            .options([("jit", "off")]);
+            .options([("jit", "off"), ("plan_cache_mode", "force_custom_plan")]);
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(ACQUIRE_TIMEOUT)

@@ -234,6 +234,9 @@ pub struct TypeNames {
     pub bool: &'static str,
     pub bytes: &'static str,
     pub bigint: &'static str,
+    /// The table option that stores rows in primary-key order, where the engine has one, so
+    /// that a range of the key is read from neighbouring pages.
+    pub clustered: &'static str,
 }
 
 #[async_trait]

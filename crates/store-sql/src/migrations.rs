@@ -14,6 +14,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "exchange and register",
         include_str!("../schema/0003_exchange_register.sql"),
     ),
+    (
+        4,
+        "clustered counters",
+        include_str!("../schema/0004_clustered_counters.sql"),
+    ),
 ];
 
 fn render(sql: &str, types: &TypeNames) -> String {
@@ -23,6 +28,7 @@ fn render(sql: &str, types: &TypeNames) -> String {
         .replace("{bool}", types.bool)
         .replace("{bytes}", types.bytes)
         .replace("{bigint}", types.bigint)
+        .replace("{clustered}", types.clustered)
 }
 
 /// Applies every migration not yet applied, each in the engine's migration transaction.

@@ -14,10 +14,14 @@ use sqlx::sqlite::{
     SqliteRow, SqliteSynchronous,
 };
 use sqlx::{Column, Row as _, Sqlite, Transaction, TypeInfo, ValueRef};
-use tokio::sync::broadcast;
+use tokio::sync::{OwnedMutexGuard, broadcast};
 
 pub struct SqliteEngine {
     pool: SqlitePool,
+    /// Writers of this process queue here, in order, before they take SQLite's write lock.
+    /// Left to SQLite alone, a writer that finds the lock taken sleeps in growing steps (up to
+    /// 100 ms) and retries, so under concurrent writes the lock sat idle between holders.
+    write_queue: Arc<tokio::sync::Mutex<()>>,
     /// One process owns a SQLite file, so live events fan out in memory.
     events: broadcast::Sender<String>,
 }
@@ -29,6 +33,7 @@ static TYPES: TypeNames = TypeNames {
     bool: "INTEGER",
     bytes: "BLOB",
     bigint: "INTEGER",
+    clustered: "WITHOUT ROWID",
 };
 
 /// How long a request waits for a pooled connection before it is refused as busy (503 with
@@ -72,10 +77,18 @@ impl SqliteEngine {
             .await
             .map_err(other)?;
         let (events, _) = broadcast::channel(EVENT_BUFFER);
-        Ok(Self { pool, events })
+        Ok(Self {
+            pool,
+            write_queue: Arc::default(),
+            events,
+        })
     }
 
-    async fn begin(&self, statement: &'static str) -> Result<Box<dyn Tx>, EngineError> {
+    async fn begin(
+        &self,
+        statement: &'static str,
+        turn: Option<OwnedMutexGuard<()>>,
+    ) -> Result<Box<dyn Tx>, EngineError> {
         let tx = self
             .pool
             .begin_with(statement)
@@ -83,6 +96,7 @@ impl SqliteEngine {
             .map_err(engine_error)?;
         Ok(Box::new(SqliteTx {
             tx,
+            _turn: turn,
             pending: Vec::new(),
             events: self.events.clone(),
         }))
@@ -100,15 +114,16 @@ impl Engine for SqliteEngine {
     }
 
     async fn write(&self) -> Result<Box<dyn Tx>, EngineError> {
-        self.begin("BEGIN IMMEDIATE").await
+        let turn = self.write_queue.clone().lock_owned().await;
+        self.begin("BEGIN IMMEDIATE", Some(turn)).await
     }
 
     async fn read(&self) -> Result<Box<dyn Tx>, EngineError> {
-        self.begin("BEGIN").await
+        self.begin("BEGIN", None).await
     }
 
     async fn migration(&self) -> Result<Box<dyn Tx>, EngineError> {
-        self.begin("BEGIN IMMEDIATE").await
+        self.write().await
     }
 
     fn subscribe(&self) -> broadcast::Receiver<String> {
@@ -118,6 +133,9 @@ impl Engine for SqliteEngine {
 
 struct SqliteTx {
     tx: Transaction<'static, Sqlite>,
+    /// A writer's place at the head of the write queue, given up when the transaction ends
+    /// (after the transaction, which is declared first, commits or rolls back).
+    _turn: Option<OwnedMutexGuard<()>>,
     /// Events to send once the commit succeeds.
     pending: Vec<String>,
     events: broadcast::Sender<String>,
@@ -251,6 +269,7 @@ impl Tx for SqliteTx {
     async fn commit(self: Box<Self>) -> Result<(), EngineError> {
         let SqliteTx {
             tx,
+            _turn,
             pending,
             events,
         } = *self;
