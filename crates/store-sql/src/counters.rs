@@ -1,6 +1,6 @@
 //! The statistics counters, kept fresh in the same transaction as every incident change: a
-//! daily row per (organisation, commune, category, outcome, day) and monthly rollups per
-//! organisation and per province. Changes are summed per row first and written with
+//! daily row per (organisation, commune, category, outcome, day), monthly rollups per
+//! organisation and per province, and a yearly rollup per province. Changes are summed per row first and written with
 //! multi-row upserts, so an import writes each counter row once, in a few statements.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -60,6 +60,7 @@ impl CounterChanges {
         provinces.extend(self.provinces);
         let province = |commune: &Uuid| provinces.get(commune).copied().unwrap_or(*commune);
         let mut rollups: BTreeMap<RollupKey, Figures> = BTreeMap::new();
+        let mut yearly: BTreeMap<(Uuid, &str, Outcome, i32), Figures> = BTreeMap::new();
         let mut daily = Vec::with_capacity(self.daily.len());
         let mut emptied = Vec::new();
         for (key, figures) in &self.daily {
@@ -75,6 +76,10 @@ impl CounterChanges {
                 };
                 rollups.entry(rollup).or_default().add(figures);
             }
+            yearly
+                .entry((province_id, &key.category, key.outcome, key.day.year()))
+                .or_default()
+                .add(figures);
             let keys = daily_keys(key);
             if figures.incidents < 0 {
                 emptied.push(("incident_counters", DAILY_KEYS.as_slice(), keys.clone()));
@@ -130,6 +135,31 @@ impl CounterChanges {
             by_province,
         )
         .await?;
+        let mut by_year = Vec::with_capacity(yearly.len());
+        for ((province, category, outcome, year), figures) in &yearly {
+            let keys: Vec<Value> = vec![
+                (*province).into(),
+                (*category).into(),
+                outcome.as_str().into(),
+                i64::from(*year).into(),
+            ];
+            if figures.incidents < 0 {
+                emptied.push((
+                    "incident_counters_province_yearly",
+                    PROVINCE_YEAR_KEYS.as_slice(),
+                    keys.clone(),
+                ));
+            }
+            by_year.push((keys, *figures));
+        }
+        upsert_many(
+            tx,
+            "incident_counters_province_yearly",
+            &PROVINCE_YEAR_KEYS,
+            &[],
+            by_year,
+        )
+        .await?;
         for (table, names, keys) in emptied {
             let conditions: Vec<String> = names
                 .iter()
@@ -165,6 +195,7 @@ const ORGANISATION_MONTH_KEYS: [&str; 5] = [
     "month",
 ];
 const PROVINCE_MONTH_KEYS: [&str; 4] = ["province_id", "category", "outcome", "month"];
+const PROVINCE_YEAR_KEYS: [&str; 4] = ["province_id", "category", "outcome", "year"];
 
 fn daily_keys(key: &CounterKey) -> Vec<Value> {
     vec![

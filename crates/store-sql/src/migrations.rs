@@ -19,6 +19,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "clustered counters",
         include_str!("../schema/0004_clustered_counters.sql"),
     ),
+    (
+        5,
+        "yearly province counters",
+        include_str!("../schema/0005_yearly_province_counters.sql"),
+    ),
 ];
 
 fn render(sql: &str, types: &TypeNames) -> String {

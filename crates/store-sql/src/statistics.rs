@@ -7,7 +7,8 @@ use async_trait::async_trait;
 use lienhoan_domain::access::{Actor, Scope};
 use lienhoan_domain::incident::Outcome;
 use lienhoan_domain::stats::{
-    Dimension, Figures, GroupedFigures, KeyColumns, month_number, whole_months, year_earlier,
+    Dimension, Figures, GroupedFigures, KeyColumns, month_number, range_parts, whole_months,
+    year_earlier,
 };
 use lienhoan_domain::text::sort_key;
 use lienhoan_store::{
@@ -52,28 +53,28 @@ fn grouped_row(r: &Row) -> Result<GroupedFigures, EngineError> {
 /// The key columns and sums of counter rows aliased `k`, grouped by the columns a report
 /// needs; the others read as null. Ends with the GROUP BY (and a HAVING so that an empty
 /// range yields no row rather than one row of null sums).
-fn select_grouped(columns: KeyColumns) -> (String, String) {
+fn select_grouped(columns: KeyColumns, month: &str) -> (String, String) {
     let keys = [
-        ("organisation_id", columns.organisation),
-        ("province_id", columns.province),
-        ("category", columns.category),
-        ("outcome", columns.outcome),
-        ("month", columns.month),
+        ("organisation_id", "k.organisation_id", columns.organisation),
+        ("province_id", "k.province_id", columns.province),
+        ("category", "k.category", columns.category),
+        ("outcome", "k.outcome", columns.outcome),
+        ("month", month, columns.month || columns.year),
     ];
     let select: Vec<String> = keys
         .iter()
-        .map(|(name, kept)| {
+        .map(|(name, expression, kept)| {
             if *kept {
-                format!("k.{name}")
+                format!("{expression} AS {name}")
             } else {
                 format!("NULL AS {name}")
             }
         })
         .collect();
-    let grouped: Vec<String> = keys
+    let grouped: Vec<&str> = keys
         .iter()
-        .filter(|(_, kept)| *kept)
-        .map(|(name, _)| format!("k.{name}"))
+        .filter(|(_, _, kept)| *kept)
+        .map(|(_, expression, _)| *expression)
         .collect();
     let group_by = if grouped.is_empty() {
         String::new()
@@ -100,110 +101,130 @@ const WHOLE_MONTH_MEMBER: &str = "EXISTS (SELECT 1 FROM cluster_memberships f
     WHERE f.cluster_id = $3 AND f.organisation_id = ALIAS.organisation_id
       AND f.joined_on <= ALIAS.month_start AND (f.left_on IS NULL OR f.left_on > ALIAS.month_end))";
 
-/// Counters summed per organisation, province, category, outcome and month. Whole months come
-/// from the monthly rollups; the partial months at the edges of the range — and, in a cluster,
-/// the months in which a member joined or left — from the daily counters, where each member
-/// counts only for the days it was a member.
-async fn monthly(
+/// Counters summed over a cluster's members, each counting only for the days it was a member.
+/// Whole months come from the monthly rollup, except a member's months in which it joined or
+/// left, which come, with the partial months at the edges of the range, from the daily
+/// counters.
+async fn cluster_figures(
+    tx: &mut dyn Tx,
+    cluster: Uuid,
+    columns: KeyColumns,
+    from: Date,
+    to: Date,
+) -> Result<Vec<Row>, EngineError> {
+    let whole = whole_months(from, to);
+    // Without a whole month, bounds that no month satisfies and that leave the whole range
+    // to the daily counters.
+    let (first, last) = whole.unwrap_or((to.next_day().unwrap_or(to), to));
+    let (select, group) = select_grouped(columns, "k.month");
+    let mut rows = tx
+        .query(
+            &format!(
+                "SELECT {select}
+                 FROM cluster_memberships m
+                 JOIN incident_counters k ON k.organisation_id = m.organisation_id
+                   AND k.day >= m.joined_on AND (m.left_on IS NULL OR k.day < m.left_on)
+                 WHERE m.cluster_id = $3 AND k.day >= $1 AND k.day <= $2
+                   AND NOT (k.month_start >= $4 AND k.month_end <= $5 AND {})
+                 {group}",
+                WHOLE_MONTH_MEMBER.replace("ALIAS", "k")
+            ),
+            params![from, to, cluster, first, last],
+        )
+        .await?;
+    if whole.is_some() {
+        rows.extend(
+            tx.query(
+                &format!(
+                    "SELECT {select}
+                     FROM cluster_memberships f
+                     JOIN incident_counters_monthly k ON k.organisation_id = f.organisation_id
+                     WHERE f.cluster_id = $3 AND k.month_start >= $1 AND k.month_end <= $2
+                       AND f.joined_on <= k.month_start
+                       AND (f.left_on IS NULL OR f.left_on > k.month_end)
+                     {group}"
+                ),
+                params![first, last, cluster],
+            )
+            .await?,
+        );
+    }
+    Ok(rows)
+}
+
+/// Counters summed over every organisation: days at the edges of the range from the daily
+/// counters, whole months from a monthly rollup and, when no unit or month is asked for,
+/// whole years from the yearly one.
+async fn national_figures(
+    tx: &mut dyn Tx,
+    columns: KeyColumns,
+    from: Date,
+    to: Date,
+) -> Result<Vec<Row>, EngineError> {
+    let by_province = !columns.organisation;
+    let parts = range_parts(from, to, by_province && !columns.month);
+    let (select, group) = select_grouped(columns, "k.month");
+    let mut rows = Vec::new();
+    for (start, end) in parts.days {
+        rows.extend(
+            tx.query(
+                &format!(
+                    "SELECT {select} FROM incident_counters k
+                     WHERE k.day >= $1 AND k.day <= $2 {group}"
+                ),
+                params![start, end],
+            )
+            .await?,
+        );
+    }
+    for (start, end) in parts.months {
+        let (sql, args) = if by_province {
+            (
+                format!(
+                    "SELECT {select} FROM incident_counters_province k
+                     WHERE k.month >= $1 AND k.month <= $2 {group}"
+                ),
+                params![month_number(start), month_number(end)],
+            )
+        } else {
+            (
+                format!(
+                    "SELECT {select} FROM incident_counters_monthly k
+                     WHERE k.month_start >= $1 AND k.month_end <= $2 {group}"
+                ),
+                params![start, end],
+            )
+        };
+        rows.extend(tx.query(&sql, args).await?);
+    }
+    if let Some((first, last)) = parts.years {
+        // A year reads as its January, which is all a grouping by year looks at.
+        let (select, group) = select_grouped(columns, "k.year * 100 + 1");
+        rows.extend(
+            tx.query(
+                &format!(
+                    "SELECT {select} FROM incident_counters_province_yearly k
+                     WHERE k.year >= $1 AND k.year <= $2 {group}"
+                ),
+                params![i64::from(first), i64::from(last)],
+            )
+            .await?,
+        );
+    }
+    Ok(rows)
+}
+
+async fn figures(
     tx: &mut dyn Tx,
     cluster_id: Option<Uuid>,
     columns: KeyColumns,
     from: Date,
     to: Date,
 ) -> Result<Vec<GroupedFigures>, EngineError> {
-    let whole = whole_months(from, to);
-    // Without a whole month, bounds that no month satisfies and that leave the whole range
-    // to the daily counters.
-    let (first, last) = whole.unwrap_or((to.next_day().unwrap_or(to), to));
-    let (select, group) = select_grouped(columns);
-    let mut rows = match cluster_id {
-        Some(cluster) => {
-            tx.query(
-                &format!(
-                    "SELECT {select}
-                     FROM cluster_memberships m
-                     JOIN incident_counters k ON k.organisation_id = m.organisation_id
-                       AND k.day >= m.joined_on AND (m.left_on IS NULL OR k.day < m.left_on)
-                     WHERE m.cluster_id = $3 AND k.day >= $1 AND k.day <= $2
-                       AND NOT (k.month_start >= $4 AND k.month_end <= $5 AND {})
-                     {group}",
-                    WHOLE_MONTH_MEMBER.replace("ALIAS", "k")
-                ),
-                params![from, to, cluster, first, last],
-            )
-            .await?
-        }
-        None => {
-            // Only the partial months at the edges of the range are read by day.
-            let edges = match whole {
-                Some((first, last)) => [
-                    (from < first).then(|| (from, first.previous_day().unwrap_or(first))),
-                    (last < to).then(|| (last.next_day().unwrap_or(last), to)),
-                ],
-                None => [Some((from, to)), None],
-            };
-            let mut rows = Vec::new();
-            for (start, end) in edges.into_iter().flatten() {
-                rows.extend(
-                    tx.query(
-                        &format!(
-                            "SELECT {select}
-                             FROM incident_counters k
-                             WHERE k.day >= $1 AND k.day <= $2
-                             {group}"
-                        ),
-                        params![start, end],
-                    )
-                    .await?,
-                );
-            }
-            rows
-        }
+    let rows = match cluster_id {
+        Some(cluster) => cluster_figures(tx, cluster, columns, from, to).await?,
+        None => national_figures(tx, columns, from, to).await?,
     };
-    if whole.is_some() {
-        let rollup = match cluster_id {
-            Some(cluster) => {
-                tx.query(
-                    &format!(
-                        "SELECT {select}
-                         FROM cluster_memberships f
-                         JOIN incident_counters_monthly k ON k.organisation_id = f.organisation_id
-                         WHERE f.cluster_id = $3 AND k.month_start >= $1 AND k.month_end <= $2
-                           AND f.joined_on <= k.month_start
-                           AND (f.left_on IS NULL OR f.left_on > k.month_end)
-                         {group}"
-                    ),
-                    params![first, last, cluster],
-                )
-                .await?
-            }
-            None if columns.organisation => {
-                tx.query(
-                    &format!(
-                        "SELECT {select}
-                         FROM incident_counters_monthly k
-                         WHERE k.month_start >= $1 AND k.month_end <= $2
-                         {group}"
-                    ),
-                    params![first, last],
-                )
-                .await?
-            }
-            None => {
-                tx.query(
-                    &format!(
-                        "SELECT {select}
-                         FROM incident_counters_province k
-                         WHERE k.month >= $1 AND k.month <= $2
-                         {group}"
-                    ),
-                    params![month_number(first), month_number(last)],
-                )
-                .await?
-            }
-        };
-        rows.extend(rollup);
-    }
     rows.iter().map(grouped_row).collect()
 }
 
@@ -289,7 +310,7 @@ impl StatisticsStore for SqlStore {
         check_scope(tx.as_mut(), actor, query.cluster_id).await?;
         let columns = KeyColumns::for_dimensions(&query.group_by);
         let current = group(
-            &monthly(tx.as_mut(), query.cluster_id, columns, query.from, query.to).await?,
+            &figures(tx.as_mut(), query.cluster_id, columns, query.from, query.to).await?,
             &query.group_by,
         );
         let previous_range = query
@@ -297,7 +318,7 @@ impl StatisticsStore for SqlStore {
             .then(|| (year_earlier(query.from), year_earlier(query.to)));
         let previous = match previous_range {
             Some((from, to)) => Some(group(
-                &monthly(tx.as_mut(), query.cluster_id, columns, from, to).await?,
+                &figures(tx.as_mut(), query.cluster_id, columns, from, to).await?,
                 &query.group_by,
             )),
             None => None,

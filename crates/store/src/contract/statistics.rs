@@ -1516,6 +1516,19 @@ pub async fn statistics_match_a_scan_of_random_writes(store: &dyn Store) {
                 true,
             ),
             (date!(2021 - 02 - 28), date!(2021 - 02 - 28), vec![], true),
+            // Whole years, with months and days around them: national reports read years.
+            (
+                date!(2016 - 07 - 03),
+                date!(2022 - 02 - 14),
+                vec![Dimension::Province, Dimension::Year, Dimension::Category],
+                true,
+            ),
+            (
+                date!(2018 - 01 - 01),
+                date!(2022 - 12 - 31),
+                vec![Dimension::CategoryGroup, Dimension::Outcome],
+                false,
+            ),
         ];
         for _ in 0..RANDOM_QUERIES {
             let from = FIRST_DAY - Duration::days(90)
