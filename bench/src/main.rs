@@ -327,23 +327,25 @@ async fn bench_engine(args: &Args, engine: EngineName) -> anyhow::Result<(u32, u
             "{name}: raw engine, bulk insert of the same {n} rows"
         ));
         let (raw_bulk_rows, raw_bulk_seconds, raw_single_rows, raw_single_seconds) = if postgres {
+            let indexes = raw::pg_indexes(&raw::pg_connect(&location).await?).await?;
             let url = fresh_postgres(&args.postgres, "lienhoan_bench_raw").await?;
             let client = raw::pg_connect(&url).await?;
-            raw::pg_prepare(&client).await?;
+            raw::pg_prepare(&client, &indexes).await?;
             let (br, bs) = raw::pg_bulk(&client, batches()).await?;
             phase(&format!("{name}: raw engine, one transaction per row"));
-            raw::pg_prepare(&client).await?;
+            raw::pg_prepare(&client, &indexes).await?;
             let (sr, ss) = raw::pg_single(&client, single_rows(50_000), 50_000, phase_time).await?;
             (br, bs, sr, ss)
         } else {
+            let indexes = raw::sqlite_indexes(std::path::Path::new(&location))?;
             let path = work.join("raw-bulk.db");
-            let mut conn = raw::sqlite_open(&path)?;
+            let mut conn = raw::sqlite_open(&path, &indexes)?;
             let (br, bs) = raw::sqlite_bulk(&mut conn, batches())?;
             drop(conn);
             let _ = std::fs::remove_file(&path);
             phase(&format!("{name}: raw engine, one transaction per row"));
             let path = work.join("raw-single.db");
-            let mut conn = raw::sqlite_open(&path)?;
+            let mut conn = raw::sqlite_open(&path, &indexes)?;
             let (sr, ss) = raw::sqlite_single(&mut conn, single_rows(50_000), 50_000, phase_time)?;
             (br, bs, sr, ss)
         };

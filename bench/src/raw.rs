@@ -1,5 +1,6 @@
 //! What the same machine does without us: the product's own `incidents` table (same columns,
-//! same indexes, foreign keys left out) written directly with rusqlite or tokio-postgres.
+//! and the indexes the product's database has after its migrations; foreign keys left out)
+//! written directly with rusqlite or tokio-postgres.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -14,27 +15,57 @@ use uuid::Uuid;
 
 const SCHEMA: &str = include_str!("../../crates/store-sql/schema/0002_incidents.sql");
 
-/// The product's incidents table and its indexes, rendered for one engine.
-fn incidents_ddl(postgres: bool) -> String {
+/// The product's incidents table, rendered for one engine, with `indexes` (read from the
+/// product's database by [`sqlite_indexes`] or [`pg_indexes`]).
+fn incidents_ddl(postgres: bool, indexes: &[String]) -> String {
     let start = SCHEMA
         .find("CREATE TABLE incidents")
         .expect("incidents table");
-    let end = SCHEMA
-        .find("CREATE TABLE incident_counters")
-        .expect("counters table");
+    let end = start + SCHEMA[start..].find(");").expect("end of the table") + 1;
     let (uuid, date, instant, boolean, bigint) = if postgres {
         ("UUID", "DATE", "TIMESTAMPTZ", "BOOLEAN", "BIGINT")
     } else {
         ("TEXT", "TEXT", "TEXT", "INTEGER", "INTEGER")
     };
-    SCHEMA[start..end]
+    let table = SCHEMA[start..end]
         .replace(" REFERENCES organisations (id)", "")
         .replace(" REFERENCES admin_units (id)", "")
         .replace("{uuid}", uuid)
         .replace("{date}", date)
         .replace("{instant}", instant)
         .replace("{bool}", boolean)
-        .replace("{bigint}", bigint)
+        .replace("{bigint}", bigint);
+    let mut ddl = table;
+    for index in indexes {
+        ddl.push_str(";\n");
+        ddl.push_str(index);
+    }
+    ddl
+}
+
+/// The secondary indexes on incidents in the product's SQLite database.
+pub fn sqlite_indexes(product: &Path) -> anyhow::Result<Vec<String>> {
+    let conn = rusqlite::Connection::open(product)?;
+    let mut stmt = conn.prepare(
+        "SELECT sql FROM sqlite_master
+         WHERE type = 'index' AND tbl_name = 'incidents' AND sql IS NOT NULL ORDER BY name",
+    )?;
+    let indexes = stmt
+        .query_map([], |row| row.get(0))?
+        .collect::<Result<Vec<String>, _>>()?;
+    Ok(indexes)
+}
+
+/// The secondary indexes on incidents in the product's PostgreSQL database.
+pub async fn pg_indexes(product: &tokio_postgres::Client) -> anyhow::Result<Vec<String>> {
+    let rows = product
+        .query(
+            "SELECT indexdef FROM pg_indexes
+             WHERE tablename = 'incidents' AND indexname <> 'incidents_pkey' ORDER BY indexname",
+            &[],
+        )
+        .await?;
+    Ok(rows.iter().map(|r| r.get(0)).collect())
 }
 
 const INSERT: &str = "INSERT INTO incidents (organisation_id, commune_id, place, latitude_e6,
@@ -66,7 +97,7 @@ impl RawRow {
     }
 }
 
-pub fn sqlite_open(path: &Path) -> anyhow::Result<rusqlite::Connection> {
+pub fn sqlite_open(path: &Path, indexes: &[String]) -> anyhow::Result<rusqlite::Connection> {
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
     }
@@ -75,7 +106,7 @@ pub fn sqlite_open(path: &Path) -> anyhow::Result<rusqlite::Connection> {
     conn.execute_batch(
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
     )?;
-    conn.execute_batch(&incidents_ddl(false))?;
+    conn.execute_batch(&incidents_ddl(false, indexes))?;
     Ok(conn)
 }
 
@@ -160,11 +191,11 @@ pub async fn pg_connect(url: &str) -> anyhow::Result<tokio_postgres::Client> {
     Ok(client)
 }
 
-pub async fn pg_prepare(client: &tokio_postgres::Client) -> anyhow::Result<()> {
+pub async fn pg_prepare(client: &tokio_postgres::Client, indexes: &[String]) -> anyhow::Result<()> {
     client
         .batch_execute("DROP TABLE IF EXISTS incidents")
         .await?;
-    client.batch_execute(&incidents_ddl(true)).await?;
+    client.batch_execute(&incidents_ddl(true, indexes)).await?;
     Ok(())
 }
 

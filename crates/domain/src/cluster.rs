@@ -88,6 +88,37 @@ impl Span {
     pub fn covers(&self, from: Date, to: Date) -> bool {
         self.joined_on <= from && self.left_on.is_none_or(|left| to < left)
     }
+
+    /// The days in both spans, if any.
+    pub fn intersection(&self, other: &Span) -> Option<Span> {
+        let joined_on = self.joined_on.max(other.joined_on);
+        let left_on = match (self.left_on, other.left_on) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let span = Span { joined_on, left_on };
+        span.left_on
+            .is_none_or(|left| joined_on < left)
+            .then_some(span)
+    }
+}
+
+/// The days of any of `spans`, as the fewest spans that neither overlap nor touch, in order.
+pub fn union_of_spans(mut spans: Vec<Span>) -> Vec<Span> {
+    spans.sort_by_key(|s| s.joined_on);
+    let mut merged: Vec<Span> = Vec::with_capacity(spans.len());
+    for span in spans {
+        match merged.last_mut() {
+            Some(last) if last.left_on.is_none_or(|left| span.joined_on <= left) => {
+                last.left_on = match (last.left_on, span.left_on) {
+                    (Some(a), Some(b)) => Some(a.max(b)),
+                    _ => None,
+                };
+            }
+            _ => merged.push(span),
+        }
+    }
+    merged
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -377,6 +408,73 @@ mod tests {
         for (a, b, expected) in cases {
             assert_eq!(a.overlaps(&b), expected, "{a:?} {b:?}");
             assert_eq!(b.overlaps(&a), expected, "{b:?} {a:?}");
+        }
+    }
+
+    #[test]
+    fn span_intersection_table() {
+        let d =
+            |m: u8| Date::from_calendar_date(2020, time::Month::try_from(m).unwrap(), 1).unwrap();
+        let cases = [
+            (span(d(1), Some(d(3))), span(d(3), None), None),
+            (
+                span(d(1), Some(d(3))),
+                span(d(2), Some(d(4))),
+                Some(span(d(2), Some(d(3)))),
+            ),
+            (
+                span(d(1), None),
+                span(d(6), Some(d(7))),
+                Some(span(d(6), Some(d(7)))),
+            ),
+            (span(d(5), None), span(d(2), None), Some(span(d(5), None))),
+            (span(d(5), Some(d(6))), span(d(1), Some(d(5))), None),
+        ];
+        for (a, b, expected) in cases {
+            assert_eq!(a.intersection(&b), expected, "{a:?} {b:?}");
+            assert_eq!(b.intersection(&a), expected, "{b:?} {a:?}");
+            // Agrees with overlaps and contains on every day of the year.
+            assert_eq!(a.overlaps(&b), expected.is_some(), "{a:?} {b:?}");
+            let mut day = d(1);
+            while day.year() == 2020 {
+                let both = a.contains(day) && b.contains(day);
+                assert_eq!(expected.is_some_and(|s| s.contains(day)), both, "{day}");
+                day = day.next_day().unwrap();
+            }
+        }
+    }
+
+    #[test]
+    fn union_of_spans_table() {
+        let d =
+            |m: u8| Date::from_calendar_date(2020, time::Month::try_from(m).unwrap(), 1).unwrap();
+        let cases: [(Vec<Span>, Vec<Span>); 6] = [
+            (vec![], vec![]),
+            (vec![span(d(1), Some(d(2)))], vec![span(d(1), Some(d(2)))]),
+            // Touching spans become one; the input order does not matter.
+            (
+                vec![span(d(2), Some(d(3))), span(d(1), Some(d(2)))],
+                vec![span(d(1), Some(d(3)))],
+            ),
+            (
+                vec![span(d(1), Some(d(2))), span(d(3), Some(d(4)))],
+                vec![span(d(1), Some(d(2))), span(d(3), Some(d(4)))],
+            ),
+            (
+                vec![span(d(1), Some(d(5))), span(d(2), Some(d(3)))],
+                vec![span(d(1), Some(d(5)))],
+            ),
+            (
+                vec![
+                    span(d(4), None),
+                    span(d(1), Some(d(6))),
+                    span(d(9), Some(d(10))),
+                ],
+                vec![span(d(1), None)],
+            ),
+        ];
+        for (spans, expected) in cases {
+            assert_eq!(union_of_spans(spans.clone()), expected, "{spans:?}");
         }
     }
 

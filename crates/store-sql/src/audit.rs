@@ -134,7 +134,8 @@ impl AuditStore for SqlStore {
             ListSql {
                 columns: COLUMNS,
                 from: "FROM audit_log",
-                joins: "",
+                count_from: None,
+                joins: None,
                 filter,
                 order_by: "seq DESC",
             },

@@ -401,7 +401,8 @@ impl GeoStore for SqlStore {
             ListSql {
                 columns: UNIT_COLUMNS,
                 from: UNIT_FROM,
-                joins: "",
+                count_from: None,
+                joins: None,
                 filter,
                 order_by: "CASE u.level WHEN 'province' THEN 0 WHEN 'district' THEN 1 ELSE 2 END, u.sort_key, u.dataset DESC",
             },

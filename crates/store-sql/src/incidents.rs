@@ -1,10 +1,11 @@
 //! Incidents, with the statistics counters updated in the same transaction as every change.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeMap, HashSet};
 
 use async_trait::async_trait;
 use lienhoan_domain::access::Actor;
-use lienhoan_domain::format::local_date;
+use lienhoan_domain::cluster::{Span, union_of_spans};
+use lienhoan_domain::format::{local_date, start_of_day};
 use lienhoan_domain::incident::{Incident, IncidentInput, Outcome, Status};
 use lienhoan_domain::text::fold;
 use lienhoan_domain::validation::FieldError;
@@ -21,8 +22,8 @@ use crate::counters::{CounterChanges, PROVINCE_OF_COMMUNE};
 use crate::engine::{EngineError, Row, Tx, Value};
 use crate::events::{cluster_neighbours, publish};
 use crate::{
-    Conditions, ListSql, SqlStore, contains_pattern, now, page_bounds, paged, params, require,
-    scope_param,
+    Conditions, ListSql, PageJoins, SqlStore, contains_pattern, now, page_bounds, paged, params,
+    require, scope_param,
 };
 
 const COLUMNS: &str =
@@ -36,43 +37,78 @@ const COLUMNS: &str =
 const JOINS: &str = "JOIN organisations o ON o.id = i.organisation_id
     JOIN admin_units c ON c.id = i.commune_id";
 
-/// Of the candidate organisations' incidents, those visible to the organisation `$$`: its
-/// own, and shared ones of organisations that were in a cluster with it on the day the
-/// incident occurred.
-const VISIBLE_TO_ORGANISATION: &str = "(i.organisation_id = $$ OR (i.shared AND EXISTS (
-        SELECT 1 FROM cluster_memberships mo
-        JOIN cluster_memberships mv ON mv.cluster_id = mo.cluster_id
-        WHERE mo.organisation_id = i.organisation_id AND mv.organisation_id = $$
-          AND mo.joined_on <= i.occurred_on AND (mo.left_on IS NULL OR mo.left_on > i.occurred_on)
-          AND mv.joined_on <= i.occurred_on AND (mv.left_on IS NULL OR mv.left_on > i.occurred_on))))";
+/// A part of what a scoped viewer may see, read on its own from the organisation index: all
+/// of its own incidents, or the shared incidents of an organisation it was in a cluster with,
+/// from the days they were members together.
+struct VisiblePart {
+    organisation_id: Uuid,
+    shared_within: Option<Span>,
+}
 
-/// Adds what the actor may see to `conditions`: nothing for those who see everything. The
-/// few organisations whose incidents could qualify (the viewer and everyone it ever shared a
-/// cluster with) are read first and named as values, so that the engine estimates from them
-/// and reads their incidents from the organisation index.
-async fn visible_to(
+impl VisiblePart {
+    fn conditions(&self) -> Vec<(&'static str, Value)> {
+        let mut all = vec![("i.organisation_id = $$", self.organisation_id.into())];
+        if let Some(span) = self.shared_within {
+            all.push(("i.shared = $$", true.into()));
+            all.push(("i.occurred_at >= $$", start_of_day(span.joined_on).into()));
+            if let Some(left) = span.left_on {
+                all.push(("i.occurred_at < $$", start_of_day(left).into()));
+            }
+        }
+        all
+    }
+}
+
+/// What the actor may see, part by part; `None` for those who see everything. The spans come
+/// from the viewer's memberships (a few rows), so that every part is a range of the
+/// organisation index instead of a membership lookup for every incident.
+async fn visible_parts(
     tx: &mut dyn Tx,
     actor: &Actor,
-    conditions: &mut Conditions,
-) -> Result<(), EngineError> {
+) -> Result<Option<Vec<VisiblePart>>, EngineError> {
     let Some(viewer) = scope_param(actor.cluster_scope()) else {
-        return Ok(());
+        return Ok(None);
     };
-    let candidates = tx
+    let rows = tx
         .query(
-            "SELECT co.organisation_id FROM cluster_memberships co
+            "SELECT co.organisation_id, co.joined_on, co.left_on,
+                me.joined_on AS my_joined_on, me.left_on AS my_left_on
+             FROM cluster_memberships co
              JOIN cluster_memberships me ON me.cluster_id = co.cluster_id
-             WHERE me.organisation_id = $1",
+             WHERE me.organisation_id = $1 AND co.organisation_id <> $1",
             params![viewer],
         )
-        .await?
-        .iter()
-        .map(|r| r.uuid("organisation_id"))
-        .chain([Ok(viewer)])
-        .collect::<Result<BTreeSet<Uuid>, _>>()?;
-    conditions.add_in("i.organisation_id", candidates);
-    conditions.add(VISIBLE_TO_ORGANISATION, viewer);
-    Ok(())
+        .await?;
+    let mut together: BTreeMap<Uuid, Vec<Span>> = BTreeMap::new();
+    for row in &rows {
+        let theirs = Span {
+            joined_on: row.date("joined_on")?,
+            left_on: row.opt_date("left_on")?,
+        };
+        let mine = Span {
+            joined_on: row.date("my_joined_on")?,
+            left_on: row.opt_date("my_left_on")?,
+        };
+        if let Some(span) = theirs.intersection(&mine) {
+            together
+                .entry(row.uuid("organisation_id")?)
+                .or_default()
+                .push(span);
+        }
+    }
+    let own = VisiblePart {
+        organisation_id: viewer,
+        shared_within: None,
+    };
+    let shared = together.into_iter().flat_map(|(organisation_id, spans)| {
+        union_of_spans(spans)
+            .into_iter()
+            .map(move |span| VisiblePart {
+                organisation_id,
+                shared_within: Some(span),
+            })
+    });
+    Ok(Some(std::iter::once(own).chain(shared).collect()))
 }
 
 fn micro(degrees: Option<f64>) -> Option<i64> {
@@ -166,7 +202,9 @@ async fn check_commune(
 async fn fetch(tx: &mut dyn Tx, actor: &Actor, id: Uuid) -> StoreResult<IncidentView> {
     let mut conditions = Conditions::default();
     conditions.add("i.id = $$", id);
-    visible_to(tx, actor, &mut conditions).await?;
+    if let Some(parts) = visible_parts(tx, actor).await? {
+        conditions.add_any(parts.iter().map(VisiblePart::conditions));
+    }
     let (filter, args) = conditions.into_where();
     let rows = tx
         .query(
@@ -280,6 +318,50 @@ fn normalised(input: &IncidentInput) -> IncidentInput {
         shared: None,
         ..input.clone()
     }
+}
+
+/// An incident list over the rows of `from`, newest first.
+fn list_sql<'a>(from: &'a str, filter: &'a str) -> ListSql<'a> {
+    ListSql {
+        columns: COLUMNS,
+        from,
+        count_from: None,
+        joins: Some(PageJoins {
+            rows: "i",
+            sql: JOINS,
+        }),
+        filter,
+        order_by: "i.occurred_at DESC, i.id",
+    }
+}
+
+/// The list filters of `query`.
+fn add_filters(c: &mut Conditions, query: &IncidentQuery) {
+    // Days as instants, so the range is read from the occurred_at indexes that also give the
+    // order.
+    c.add_some("i.occurred_at >= $$", query.from.map(start_of_day));
+    c.add_some(
+        "i.occurred_at < $$",
+        query.to.and_then(|d| d.next_day()).map(start_of_day),
+    );
+    c.add_some("i.organisation_id = $$", query.organisation_id);
+    c.add_some(
+        "EXISTS (SELECT 1 FROM cluster_memberships cm
+            WHERE cm.cluster_id = $$ AND cm.organisation_id = i.organisation_id
+              AND cm.joined_on <= i.occurred_on
+              AND (cm.left_on IS NULL OR cm.left_on > i.occurred_on))",
+        query.cluster_id,
+    );
+    c.add_some(
+        "(i.category = $$ OR substr(i.category, 1, length($$) + 1) = $$ || '.')",
+        query.category.clone(),
+    );
+    c.add_some("i.status = $$", query.status.map(|s| s.as_str()));
+    c.add_some("i.outcome = $$", query.outcome.map(|o| o.as_str()));
+    c.add_some(
+        "i.search_text LIKE $$ ESCAPE '\\'",
+        query.text.as_deref().and_then(contains_pattern),
+    );
 }
 
 #[async_trait]
@@ -525,42 +607,58 @@ impl IncidentStore for SqlStore {
     ) -> StoreResult<Page<IncidentView>> {
         let (limit, offset) = page_bounds(query.limit, query.offset);
         let mut tx = self.engine.read().await?;
-        let mut c = Conditions::default();
-        visible_to(tx.as_mut(), actor, &mut c).await?;
-        c.add_some("i.occurred_on >= $$", query.from);
-        c.add_some("i.occurred_on <= $$", query.to);
-        c.add_some("i.organisation_id = $$", query.organisation_id);
-        c.add_some(
-            "EXISTS (SELECT 1 FROM cluster_memberships cm
-                WHERE cm.cluster_id = $$ AND cm.organisation_id = i.organisation_id
-                  AND cm.joined_on <= i.occurred_on
-                  AND (cm.left_on IS NULL OR cm.left_on > i.occurred_on))",
-            query.cluster_id,
+        let Some(parts) = visible_parts(tx.as_mut(), actor).await? else {
+            let mut c = Conditions::default();
+            add_filters(&mut c, query);
+            let (filter, args) = c.into_where();
+            return paged(
+                tx.as_mut(),
+                list_sql("FROM incidents i", &filter),
+                args,
+                (limit, offset),
+                view,
+            )
+            .await;
+        };
+        let mut filters = Vec::with_capacity(parts.len());
+        let mut args = Vec::new();
+        for part in &parts {
+            let mut c = Conditions::after(args.len());
+            for (condition, value) in part.conditions() {
+                c.add(condition, value);
+            }
+            add_filters(&mut c, query);
+            let (filter, part_args) = c.into_where();
+            filters.push(filter);
+            args.extend(part_args);
+        }
+        // Each part reads from the organisation index only as many rows as the page or the
+        // capped count can need, so a page costs the same however many incidents the viewer
+        // and its neighbours have: the page its newest rows, the count any rows.
+        let union = |columns: &str, each: &str| {
+            let selects: Vec<String> = filters
+                .iter()
+                .enumerate()
+                .map(|(n, filter)| {
+                    format!(
+                        "SELECT * FROM (SELECT {columns} FROM incidents i {filter} {each}) part{n}"
+                    )
+                })
+                .collect();
+            format!("FROM ({}) i", selects.join(" UNION ALL "))
+        };
+        let from = union(
+            "i.*",
+            &format!("ORDER BY i.occurred_at DESC, i.id LIMIT {}", offset + limit),
         );
-        c.add_some(
-            "(i.category = $$ OR substr(i.category, 1, length($$) + 1) = $$ || '.')",
-            query.category.clone(),
+        let count_from = union(
+            "i.id",
+            &format!("LIMIT {}", offset + lienhoan_store::COUNT_CAP + 1),
         );
-        c.add_some("i.status = $$", query.status.map(|s| s.as_str()));
-        c.add_some("i.outcome = $$", query.outcome.map(|o| o.as_str()));
-        c.add_some(
-            "i.search_text LIKE $$ ESCAPE '\\'",
-            query.text.as_deref().and_then(contains_pattern),
-        );
-        let (filter, args) = c.into_where();
-        paged(
-            tx.as_mut(),
-            ListSql {
-                columns: COLUMNS,
-                from: "FROM incidents i",
-                joins: JOINS,
-                filter: &filter,
-                order_by: "i.occurred_at DESC, i.id",
-            },
-            args,
-            (limit, offset),
-            view,
-        )
-        .await
+        let sql = ListSql {
+            count_from: Some(&count_from),
+            ..list_sql(&from, "")
+        };
+        paged(tx.as_mut(), sql, args, (limit, offset), view).await
     }
 }

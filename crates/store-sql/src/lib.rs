@@ -90,30 +90,47 @@ fn contains_pattern(text: &str) -> Option<String> {
 struct Conditions {
     clauses: Vec<String>,
     args: Vec<engine::Value>,
+    /// Parameters that precede these in the statement.
+    first: usize,
 }
 
 impl Conditions {
-    fn add(&mut self, condition: &str, value: impl Into<engine::Value>) {
-        self.args.push(value.into());
-        self.clauses
-            .push(condition.replace("$$", &format!("${}", self.args.len())));
+    /// Conditions whose parameters follow `before` others in the same statement.
+    fn after(before: usize) -> Self {
+        Self {
+            first: before,
+            ..Self::default()
+        }
     }
 
-    /// `column IN (values)`; with no values, a condition no row meets.
-    fn add_in<T: Into<engine::Value>>(
+    /// `condition` with its `$$` numbered as the next parameter, `value`.
+    fn bind(&mut self, condition: &str, value: engine::Value) -> String {
+        self.args.push(value);
+        condition.replace("$$", &format!("${}", self.first + self.args.len()))
+    }
+
+    fn add(&mut self, condition: &str, value: impl Into<engine::Value>) {
+        let clause = self.bind(condition, value.into());
+        self.clauses.push(clause);
+    }
+
+    /// Any one of `alternatives`, each all of its conditions; with none, a condition no row
+    /// meets.
+    fn add_any(
         &mut self,
-        column: &str,
-        values: impl IntoIterator<Item = T>,
+        alternatives: impl IntoIterator<Item = Vec<(&'static str, engine::Value)>>,
     ) {
-        let first = self.args.len();
-        self.args.extend(values.into_iter().map(Into::into));
-        let placeholders: Vec<String> = (first + 1..=self.args.len())
-            .map(|i| format!("${i}"))
+        let any: Vec<String> = alternatives
+            .into_iter()
+            .map(|all| {
+                let all: Vec<String> = all.into_iter().map(|(c, v)| self.bind(c, v)).collect();
+                format!("({})", all.join(" AND "))
+            })
             .collect();
-        self.clauses.push(if placeholders.is_empty() {
+        self.clauses.push(if any.is_empty() {
             "1 = 0".to_owned()
         } else {
-            format!("{column} IN ({})", placeholders.join(", "))
+            format!("({})", any.join(" OR "))
         });
     }
 
@@ -133,14 +150,24 @@ impl Conditions {
     }
 }
 
-/// The SQL of a paged list. `joins` only bring in what the rows show, so the count, which
-/// needs only `from` and `filter`, leaves them out.
+/// The SQL of a paged list.
 struct ListSql<'a> {
     columns: &'a str,
     from: &'a str,
-    joins: &'a str,
+    /// The rows to count, when fewer than `from` names serve (the count needs no order);
+    /// otherwise `from` itself.
+    count_from: Option<&'a str>,
+    joins: Option<PageJoins<'a>>,
     filter: &'a str,
     order_by: &'a str,
+}
+
+/// Tables joined only to a page's rows, for the names they show: the page is chosen first, so
+/// neither the count nor the choice of rows pays for the joins.
+struct PageJoins<'a> {
+    /// What `from` calls its rows.
+    rows: &'a str,
+    sql: &'a str,
 }
 
 /// Counts the rows of `from_where` up to [`lienhoan_store::COUNT_CAP`] past `offset`; true
@@ -176,25 +203,33 @@ async fn paged<T>(
     let ListSql {
         columns,
         from,
+        count_from,
         joins,
         filter,
         order_by,
     } = sql;
-    let (total, total_capped) =
-        capped_count(tx, &format!("{from} {filter}"), args.clone(), offset).await?;
+    let (total, total_capped) = capped_count(
+        tx,
+        &format!("{} {filter}", count_from.unwrap_or(from)),
+        args.clone(),
+        offset,
+    )
+    .await?;
     let bounds = args.len();
     let mut page_args = args;
     page_args.extend(params![limit, offset]);
-    let rows = tx
-        .query(
-            &format!(
-                "SELECT {columns} {from} {joins} {filter} ORDER BY {order_by} LIMIT ${} OFFSET ${}",
-                bounds + 1,
-                bounds + 2
-            ),
-            page_args,
-        )
-        .await?;
+    let page = format!(
+        "{from} {filter} ORDER BY {order_by} LIMIT ${} OFFSET ${}",
+        bounds + 1,
+        bounds + 2
+    );
+    let sql = match joins {
+        None => format!("SELECT {columns} {page}"),
+        Some(PageJoins { rows, sql: joins }) => format!(
+            "SELECT {columns} FROM (SELECT {rows}.* {page}) {rows} {joins} ORDER BY {order_by}"
+        ),
+    };
+    let rows = tx.query(&sql, page_args).await?;
     let items = rows.iter().map(map).collect::<Result<_, _>>()?;
     Ok(lienhoan_store::Page {
         items,

@@ -24,6 +24,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "yearly province counters",
         include_str!("../schema/0005_yearly_province_counters.sql"),
     ),
+    (
+        6,
+        "local counter keys",
+        include_str!("../schema/0006_local_counter_keys.sql"),
+    ),
 ];
 
 fn render(sql: &str, types: &TypeNames) -> String {

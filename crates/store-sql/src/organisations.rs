@@ -172,7 +172,8 @@ impl OrganisationStore for SqlStore {
             ListSql {
                 columns: COLUMNS,
                 from: FROM,
-                joins: "",
+                count_from: None,
+                joins: None,
                 filter,
                 order_by: "o.sort_key",
             },

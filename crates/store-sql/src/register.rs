@@ -251,7 +251,8 @@ impl RegisterStore for SqlStore {
             ListSql {
                 columns: COLUMNS,
                 from: FROM,
-                joins: "",
+                count_from: None,
+                joins: None,
                 filter: &filter,
                 order_by: "p.ends_on DESC, p.id",
             },

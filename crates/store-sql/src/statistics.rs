@@ -139,12 +139,12 @@ async fn cluster_figures(
                     "SELECT {select}
                      FROM cluster_memberships f
                      JOIN incident_counters_monthly k ON k.organisation_id = f.organisation_id
-                     WHERE f.cluster_id = $3 AND k.month_start >= $1 AND k.month_end <= $2
+                     WHERE f.cluster_id = $3 AND k.month >= $1 AND k.month <= $2
                        AND f.joined_on <= k.month_start
                        AND (f.left_on IS NULL OR f.left_on > k.month_end)
                      {group}"
                 ),
-                params![first, last, cluster],
+                params![month_number(first), month_number(last), cluster],
             )
             .await?,
         );
@@ -169,7 +169,8 @@ async fn national_figures(
         rows.extend(
             tx.query(
                 &format!(
-                    "SELECT {select} FROM incident_counters k
+                    "SELECT {select} FROM organisations o
+                     JOIN incident_counters k ON k.organisation_id = o.id
                      WHERE k.day >= $1 AND k.day <= $2 {group}"
                 ),
                 params![start, end],
@@ -189,10 +190,11 @@ async fn national_figures(
         } else {
             (
                 format!(
-                    "SELECT {select} FROM incident_counters_monthly k
-                     WHERE k.month_start >= $1 AND k.month_end <= $2 {group}"
+                    "SELECT {select} FROM organisations o
+                     JOIN incident_counters_monthly k ON k.organisation_id = o.id
+                     WHERE k.month >= $1 AND k.month <= $2 {group}"
                 ),
-                params![start, end],
+                params![month_number(start), month_number(end)],
             )
         };
         rows.extend(tx.query(&sql, args).await?);
