@@ -186,6 +186,104 @@ fn arguments(params: Vec<Value>) -> Result<PgArguments, EngineError> {
     Ok(args)
 }
 
+/// Rows per `insert_many` statement: enough to amortise the round trip, few enough to report
+/// progress on a long import.
+const ROWS_PER_STATEMENT: usize = 10_000;
+
+fn array_type(value: &Value) -> &'static str {
+    match value {
+        Value::Bool(_) => "boolean",
+        Value::Int(_) => "bigint",
+        Value::Text(_) => "text",
+        Value::Bytes(_) => "bytea",
+        Value::Uuid(_) => "uuid",
+        Value::Date(_) => "date",
+        Value::Instant(_) => "timestamptz",
+    }
+}
+
+/// One array of a column's values.
+enum ColumnArray {
+    Bool(Vec<Option<bool>>),
+    Int(Vec<Option<i64>>),
+    Text(Vec<Option<String>>),
+    Bytes(Vec<Option<Vec<u8>>>),
+    Uuid(Vec<Option<uuid::Uuid>>),
+    Date(Vec<Option<time::Date>>),
+    Instant(Vec<Option<time::OffsetDateTime>>),
+}
+
+impl ColumnArray {
+    fn for_value(value: &Value, capacity: usize) -> Self {
+        match value {
+            Value::Bool(_) => Self::Bool(Vec::with_capacity(capacity)),
+            Value::Int(_) => Self::Int(Vec::with_capacity(capacity)),
+            Value::Text(_) => Self::Text(Vec::with_capacity(capacity)),
+            Value::Bytes(_) => Self::Bytes(Vec::with_capacity(capacity)),
+            Value::Uuid(_) => Self::Uuid(Vec::with_capacity(capacity)),
+            Value::Date(_) => Self::Date(Vec::with_capacity(capacity)),
+            Value::Instant(_) => Self::Instant(Vec::with_capacity(capacity)),
+        }
+    }
+
+    fn push(&mut self, value: Value) -> Result<(), EngineError> {
+        match (self, value) {
+            (Self::Bool(a), Value::Bool(v)) => a.push(v),
+            (Self::Int(a), Value::Int(v)) => a.push(v),
+            (Self::Text(a), Value::Text(v)) => a.push(v),
+            (Self::Bytes(a), Value::Bytes(v)) => a.push(v),
+            (Self::Uuid(a), Value::Uuid(v)) => a.push(v),
+            (Self::Date(a), Value::Date(v)) => a.push(v),
+            (Self::Instant(a), Value::Instant(v)) => a.push(v),
+            (_, value) => {
+                return Err(other(format!("a column of one type holds {value:?}")));
+            }
+        }
+        Ok(())
+    }
+
+    fn add_to(self, args: &mut PgArguments) -> Result<(), EngineError> {
+        use sqlx::Arguments;
+        match self {
+            Self::Bool(a) => args.add(a),
+            Self::Int(a) => args.add(a),
+            Self::Text(a) => args.add(a),
+            Self::Bytes(a) => args.add(a),
+            Self::Uuid(a) => args.add(a),
+            Self::Date(a) => args.add(a),
+            Self::Instant(a) => args.add(a),
+        }
+        .map_err(other)
+    }
+}
+
+/// The rows as one array parameter per column, typed by the first row.
+fn column_arrays(width: usize, rows: Vec<Vec<Value>>) -> Result<PgArguments, EngineError> {
+    let mut arrays: Vec<ColumnArray> = match rows.first() {
+        Some(first) => first
+            .iter()
+            .map(|v| ColumnArray::for_value(v, rows.len()))
+            .collect(),
+        None => Vec::new(),
+    };
+    for row in rows {
+        if row.len() != width {
+            return Err(other(format!(
+                "a row of {} values for {width} columns",
+                row.len()
+            )));
+        }
+        for (array, value) in arrays.iter_mut().zip(row) {
+            array.push(value)?;
+        }
+    }
+    let mut args = PgArguments::default();
+    for array in arrays {
+        array.add_to(&mut args)?;
+    }
+    Ok(args)
+}
+
 fn decode_value(row: &PgRow, i: usize) -> Result<Value, EngineError> {
     let raw = row.try_get_raw(i).map_err(other)?;
     if raw.is_null() {
@@ -243,6 +341,47 @@ impl Tx for PgTx {
             .await
             .map_err(engine_error)?;
         decode(rows)
+    }
+
+    /// One `INSERT … SELECT FROM UNNEST` of a typed array per column: the statement is the same
+    /// whatever the number of rows, so it is parsed once per connection, and a chunk of rows
+    /// travels as a few arrays instead of thousands of parameters.
+    async fn insert_many(
+        &mut self,
+        table: &str,
+        columns: &[&str],
+        tail: &str,
+        rows: Vec<Vec<Value>>,
+        after_each: &mut (dyn FnMut(usize) + Send),
+    ) -> Result<(), EngineError> {
+        let Some(first) = rows.first() else {
+            return Ok(());
+        };
+        let arrays: Vec<String> = first
+            .iter()
+            .enumerate()
+            .map(|(i, value)| format!("${}::{}[]", i + 1, array_type(value)))
+            .collect();
+        let sql = format!(
+            "INSERT INTO {table} ({}) SELECT * FROM UNNEST({}) WHERE true {tail}",
+            columns.join(", "),
+            arrays.join(", ")
+        );
+        let mut written = 0;
+        let mut rows = rows.into_iter().peekable();
+        while rows.peek().is_some() {
+            let chunk: Vec<Vec<Value>> = rows.by_ref().take(ROWS_PER_STATEMENT).collect();
+            written += chunk.len();
+            sqlx::query_with(
+                sqlx::AssertSqlSafe(sql.clone()),
+                column_arrays(columns.len(), chunk)?,
+            )
+            .execute(&mut *self.tx)
+            .await
+            .map_err(engine_error)?;
+            after_each(written);
+        }
+        Ok(())
     }
 
     async fn execute_script(&mut self, sql: &str) -> Result<(), EngineError> {

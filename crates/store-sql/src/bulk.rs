@@ -1,15 +1,14 @@
-//! Many rows in few statements: a bulk write crosses to the engine once per chunk instead of
-//! once per row, which is what makes imports run near the engine's own bulk speed.
+//! Many rows in few statements, as multi-row `INSERT … VALUES`: a bulk write crosses to the
+//! engine once per chunk instead of once per row. Engines without a faster way use this for
+//! [`Tx::insert_many`].
 
 use crate::engine::{EngineError, Tx, Value};
 
 /// Parameters per statement, under SQLite's limit of 32,766 and PostgreSQL's of 65,535.
 pub const PARAMETERS_PER_STATEMENT: usize = 30_000;
 
-/// Inserts `rows` (each with one value per column) into `table`, `after_each` chunk is
-/// written with the number of rows written so far. `tail` follows the VALUES list (an
-/// `ON CONFLICT` clause, or nothing).
-pub async fn insert_many(
+/// [`Tx::insert_many`] as multi-row `INSERT … VALUES` statements.
+pub async fn insert_values(
     tx: &mut dyn Tx,
     table: &str,
     columns: &[&str],
@@ -18,10 +17,15 @@ pub async fn insert_many(
     after_each: &mut (dyn FnMut(usize) + Send),
 ) -> Result<(), EngineError> {
     let width = columns.len();
-    let chunk = (PARAMETERS_PER_STATEMENT / width).max(1);
+    let most = (PARAMETERS_PER_STATEMENT / width).max(1);
     let mut written = 0;
-    let mut rows = rows.into_iter().peekable();
-    while rows.peek().is_some() {
+    let mut left = rows.len();
+    let mut rows = rows.into_iter();
+    while left > 0 {
+        // Chunks of a power of two rows, so that a few statement texts serve every import and
+        // the engine's statement cache prepares each once.
+        let chunk = 1 << (left.min(most).ilog2());
+        left -= chunk;
         let mut params = Vec::with_capacity(chunk * width);
         let mut tuples = Vec::with_capacity(chunk);
         for row in rows.by_ref().take(chunk) {

@@ -10,7 +10,7 @@ use lienhoan_domain::stats::{CounterKey, Figures, contribution, month_bounds, mo
 use time::Date;
 use uuid::Uuid;
 
-use crate::bulk::{PARAMETERS_PER_STATEMENT, insert_many};
+use crate::bulk::PARAMETERS_PER_STATEMENT;
 use crate::engine::{EngineError, Tx, Value};
 
 /// A monthly rollup row: per organisation, or (without one) per province only.
@@ -240,7 +240,8 @@ async fn upsert_many(
             row
         })
         .collect();
-    insert_many(tx, table, &columns, &tail, rows, &mut |_| {}).await
+    tx.insert_many(table, &columns, &tail, rows, &mut |_| {})
+        .await
 }
 
 /// The province of a commune aliased `c`, through its district on the map before the reform

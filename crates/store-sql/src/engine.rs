@@ -218,6 +218,17 @@ pub fn date_text(day: Date) -> String {
 pub trait Tx: Send {
     async fn execute(&mut self, sql: &str, params: Vec<Value>) -> Result<u64, EngineError>;
     async fn query(&mut self, sql: &str, params: Vec<Value>) -> Result<Vec<Row>, EngineError>;
+    /// Inserts `rows` (each one value per column) into `table` in as few statements as the
+    /// engine allows, telling `after_each` statement how many rows are written so far. `tail`
+    /// follows the rows: an `ON CONFLICT` clause, or nothing.
+    async fn insert_many(
+        &mut self,
+        table: &str,
+        columns: &[&str],
+        tail: &str,
+        rows: Vec<Vec<Value>>,
+        after_each: &mut (dyn FnMut(usize) + Send),
+    ) -> Result<(), EngineError>;
     /// Runs several statements without parameters (migrations).
     async fn execute_script(&mut self, sql: &str) -> Result<(), EngineError>;
     /// Publishes a live event to every server process once, and only if, this transaction

@@ -17,7 +17,6 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::audit::{Change, record};
-use crate::bulk::insert_many;
 use crate::counters::{CounterChanges, PROVINCE_OF_COMMUNE};
 use crate::engine::{EngineError, Row, Tx, Value};
 use crate::events::{cluster_neighbours, publish};
@@ -283,7 +282,7 @@ async fn insert_rows(
         .iter()
         .map(|(incident, shared)| row_values(incident, *shared))
         .collect();
-    insert_many(tx, "incidents", &ROW_COLUMNS, "", rows, &mut |n| {
+    tx.insert_many("incidents", &ROW_COLUMNS, "", rows, &mut |n| {
         progress(n as u64)
     })
     .await

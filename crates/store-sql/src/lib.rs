@@ -6,7 +6,7 @@ mod migrations;
 
 mod accounts;
 mod audit;
-mod bulk;
+pub mod bulk;
 mod clusters;
 mod counters;
 mod events;

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use lienhoan_store_sql::bulk::insert_values;
 use lienhoan_store_sql::engine::{
     EVENT_BUFFER, Engine, EngineError, Row, Tx, TypeNames, Value, date_text, instant_text,
 };
@@ -251,6 +252,17 @@ impl Tx for SqliteTx {
             .await
             .map_err(engine_error)?;
         decode(rows)
+    }
+
+    async fn insert_many(
+        &mut self,
+        table: &str,
+        columns: &[&str],
+        tail: &str,
+        rows: Vec<Vec<Value>>,
+        after_each: &mut (dyn FnMut(usize) + Send),
+    ) -> Result<(), EngineError> {
+        insert_values(self, table, columns, tail, rows, after_each).await
     }
 
     async fn execute_script(&mut self, sql: &str) -> Result<(), EngineError> {
