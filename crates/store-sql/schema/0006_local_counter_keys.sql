@@ -3,13 +3,16 @@
 -- small transaction then writes (and syncs) one page per index per incident. The counters are
 -- keyed by organisation and then day or month, which serves the cluster reports' member
 -- lookups directly, and national reports read them organisation by organisation; the
--- incident lists filter and sort by occurred_at, so the two day indexes on incidents go, and
--- an organisation's newest incidents are read in the lists' full order.
+-- incident lists filter and sort by occurred_at, so the two day indexes on incidents go; an
+-- organisation's newest incidents are read in the lists' full order, and its shared ones
+-- (what its cluster neighbours see) from an index of their own.
 
 DROP INDEX incidents_organisation_day;
 DROP INDEX incidents_day;
 DROP INDEX incidents_organisation_recent;
 CREATE INDEX incidents_organisation_recent ON incidents (organisation_id, occurred_at DESC, id);
+CREATE INDEX incidents_shared_recent ON incidents (organisation_id, occurred_at DESC, id)
+    WHERE shared;
 
 CREATE TABLE incident_counters_by_day (
     organisation_id {uuid} NOT NULL,

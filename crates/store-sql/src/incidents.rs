@@ -21,8 +21,8 @@ use crate::counters::{CounterChanges, PROVINCE_OF_COMMUNE};
 use crate::engine::{EngineError, Row, Tx, Value};
 use crate::events::{cluster_neighbours, publish};
 use crate::{
-    Conditions, ListSql, PageJoins, SqlStore, contains_pattern, now, page_bounds, paged, params,
-    require, scope_param,
+    Condition, Conditions, ListSql, PageJoins, SqlStore, contains_pattern, now, page_bounds, paged,
+    params, require, scope_param,
 };
 
 const COLUMNS: &str =
@@ -45,13 +45,18 @@ struct VisiblePart {
 }
 
 impl VisiblePart {
-    fn conditions(&self) -> Vec<(&'static str, Value)> {
-        let mut all = vec![("i.organisation_id = $$", self.organisation_id.into())];
+    fn conditions(&self) -> Vec<Condition> {
+        let mut all = vec![("i.organisation_id = $$", Some(self.organisation_id.into()))];
         if let Some(span) = self.shared_within {
-            all.push(("i.shared = $$", true.into()));
-            all.push(("i.occurred_at >= $$", start_of_day(span.joined_on).into()));
+            // Written out, not bound, so that both engines read the partial index of shared
+            // incidents.
+            all.push(("i.shared", None));
+            all.push((
+                "i.occurred_at >= $$",
+                Some(start_of_day(span.joined_on).into()),
+            ));
             if let Some(left) = span.left_on {
-                all.push(("i.occurred_at < $$", start_of_day(left).into()));
+                all.push(("i.occurred_at < $$", Some(start_of_day(left).into())));
             }
         }
         all
@@ -623,9 +628,7 @@ impl IncidentStore for SqlStore {
         let mut args = Vec::new();
         for part in &parts {
             let mut c = Conditions::after(args.len());
-            for (condition, value) in part.conditions() {
-                c.add(condition, value);
-            }
+            c.add_all(part.conditions());
             add_filters(&mut c, query);
             let (filter, part_args) = c.into_where();
             filters.push(filter);

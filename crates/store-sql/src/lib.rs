@@ -86,6 +86,9 @@ fn contains_pattern(text: &str) -> Option<String> {
 /// A WHERE clause of only the conditions that apply, each with its one parameter (`$$` in
 /// the condition, as often as it needs it). Leaving out a filter instead of writing
 /// `($n IS NULL OR ...)` lets SQLite's planner see the conditions it can use an index for.
+/// A condition with its parameter as `$$`, or with none.
+type Condition = (&'static str, Option<engine::Value>);
+
 #[derive(Default)]
 struct Conditions {
     clauses: Vec<String>,
@@ -114,16 +117,29 @@ impl Conditions {
         self.clauses.push(clause);
     }
 
+    /// `condition` with its `$$` bound to `value`, or as written when it has no parameter.
+    fn clause(&mut self, (condition, value): Condition) -> String {
+        match value {
+            Some(value) => self.bind(condition, value),
+            None => condition.to_owned(),
+        }
+    }
+
+    /// Every one of `conditions`.
+    fn add_all(&mut self, conditions: Vec<Condition>) {
+        for condition in conditions {
+            let clause = self.clause(condition);
+            self.clauses.push(clause);
+        }
+    }
+
     /// Any one of `alternatives`, each all of its conditions; with none, a condition no row
     /// meets.
-    fn add_any(
-        &mut self,
-        alternatives: impl IntoIterator<Item = Vec<(&'static str, engine::Value)>>,
-    ) {
+    fn add_any(&mut self, alternatives: impl IntoIterator<Item = Vec<Condition>>) {
         let any: Vec<String> = alternatives
             .into_iter()
             .map(|all| {
-                let all: Vec<String> = all.into_iter().map(|(c, v)| self.bind(c, v)).collect();
+                let all: Vec<String> = all.into_iter().map(|c| self.clause(c)).collect();
                 format!("({})", all.join(" AND "))
             })
             .collect();
