@@ -324,6 +324,9 @@ fn normalised(input: &IncidentInput) -> IncidentInput {
     }
 }
 
+/// The order of every incident list, which the organisation index also has.
+const NEWEST_FIRST: &str = "i.occurred_at DESC, i.id";
+
 /// An incident list over the rows of `from`, newest first.
 fn list_sql<'a>(from: &'a str, filter: &'a str) -> ListSql<'a> {
     ListSql {
@@ -335,7 +338,7 @@ fn list_sql<'a>(from: &'a str, filter: &'a str) -> ListSql<'a> {
             sql: JOINS,
         }),
         filter,
-        order_by: "i.occurred_at DESC, i.id",
+        order_by: NEWEST_FIRST,
     }
 }
 
@@ -651,7 +654,7 @@ impl IncidentStore for SqlStore {
         };
         let from = union(
             "i.*",
-            &format!("ORDER BY i.occurred_at DESC, i.id LIMIT {}", offset + limit),
+            &format!("ORDER BY {NEWEST_FIRST} LIMIT {}", offset + limit),
         );
         let count_from = union(
             "i.id",

@@ -83,12 +83,12 @@ fn contains_pattern(text: &str) -> Option<String> {
     Some(format!("%{escaped}%"))
 }
 
-/// A WHERE clause of only the conditions that apply, each with its one parameter (`$$` in
-/// the condition, as often as it needs it). Leaving out a filter instead of writing
-/// `($n IS NULL OR ...)` lets SQLite's planner see the conditions it can use an index for.
 /// A condition with its parameter as `$$`, or with none.
 type Condition = (&'static str, Option<engine::Value>);
 
+/// A WHERE clause of only the conditions that apply, each with its one parameter (`$$` in
+/// the condition, as often as it needs it). Leaving out a filter instead of writing
+/// `($n IS NULL OR ...)` lets SQLite's planner see the conditions it can use an index for.
 #[derive(Default)]
 struct Conditions {
     clauses: Vec<String>,
