@@ -16,6 +16,9 @@ use crate::values::{engine_error, other};
 /// back off and the queue drain.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// How long a read waits for a lock; in WAL mode only a rare recovery makes it wait.
+const READER_PATIENCE: Duration = Duration::from_secs(5);
+
 /// Readers open at most; a reading transaction holds one between its statements.
 const READERS: usize = 8;
 
@@ -29,25 +32,33 @@ pub fn file(location: &str) -> Result<PathBuf, EngineError> {
         .strip_prefix("sqlite://")
         .or_else(|| location.strip_prefix("sqlite:"))
         .unwrap_or(location);
-    if path.contains('?') || path.is_empty() || path.starts_with(':') {
+    let options = path.contains('?') || path.contains('%') && path.len() < location.len();
+    if options || path.is_empty() || path.starts_with(':') {
         return Err(EngineError::Other(format!(
-            "{location}: give the SQLite database as a file path, without options"
+            "{location}: give the SQLite database as a file path, without options or escapes"
         )));
     }
     Ok(PathBuf::from(path))
 }
 
 /// A connection in WAL mode whose commits are synced to disk before they return, so an
-/// acknowledged write survives a crash or a power cut.
-pub fn open(path: &PathBuf) -> Result<Connection, EngineError> {
+/// acknowledged write survives a crash or a power cut. `patience` is how long a statement
+/// waits for a lock another process holds: the writer waits elsewhere (see `SqliteTx::begin`)
+/// and is opened with none.
+pub fn open(path: &PathBuf, patience: Duration) -> Result<Connection, EngineError> {
     let conn = Connection::open(path).map_err(engine_error)?;
-    conn.execute_batch(
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
-    )
-    .map_err(engine_error)?;
-    // Another process (the CLI beside a running server) may hold the write lock briefly.
-    conn.busy_timeout(Duration::from_secs(30))
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
         .map_err(engine_error)?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(EngineError::Other(format!(
+            "{}: SQLite cannot use write-ahead logging here (journal mode {mode})",
+            path.display()
+        )));
+    }
+    conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
+        .map_err(engine_error)?;
+    conn.busy_timeout(patience).map_err(engine_error)?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     Ok(conn)
 }
@@ -82,7 +93,7 @@ impl Readers {
         let idle = self.idle.lock().map_err(other)?.pop();
         let conn = match idle {
             Some(conn) => conn,
-            None => open(&self.path)?,
+            None => open(&self.path, READER_PATIENCE)?,
         };
         Ok(Reader {
             conn: Some(conn),
@@ -132,6 +143,8 @@ mod tests {
             ("sqlite:data/lienhoan.db", Some("data/lienhoan.db")),
             ("sqlite:///tmp/l.db", Some("/tmp/l.db")),
             ("sqlite://l.db?mode=rwc", None),
+            ("sqlite:my%20data.db", None),
+            ("100%.db", Some("100%.db")),
             ("sqlite::memory:", None),
             ("", None),
         ];

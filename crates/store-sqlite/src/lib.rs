@@ -7,6 +7,7 @@ mod transaction;
 mod values;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use lienhoan_store_sql::engine::{EVENT_BUFFER, Engine, EngineError, Tx, TypeNames};
@@ -40,7 +41,7 @@ impl SqliteEngine {
     /// Opens (creating if needed) a database from a file path or a `sqlite:` URL.
     pub async fn open(location: &str) -> Result<Self, EngineError> {
         let path = connections::file(location)?;
-        let writer = connections::open(&path)?;
+        let writer = connections::open(&path, Duration::ZERO)?;
         let (events, _) = broadcast::channel(EVENT_BUFFER);
         Ok(Self {
             writer: Arc::new(tokio::sync::Mutex::new(writer)),
@@ -78,5 +79,44 @@ impl Engine for SqliteEngine {
 
     fn subscribe(&self) -> broadcast::Receiver<String> {
         self.events.subscribe()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SqliteEngine;
+    use lienhoan_store_sql::engine::Engine;
+    use std::time::Duration;
+
+    #[tokio::test]
+    async fn a_writer_waits_for_another_process_to_release_the_write_lock() {
+        let dir = std::env::temp_dir().join(format!("lienhoan-lock-{}", uuid::Uuid::now_v7()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("l.db");
+        let engine = SqliteEngine::open(path.to_str().unwrap()).await.unwrap();
+        let other = rusqlite::Connection::open(&path).unwrap();
+        other
+            .execute_batch("CREATE TABLE t (n INTEGER); BEGIN IMMEDIATE; INSERT INTO t VALUES (1);")
+            .unwrap();
+        let holder = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(200));
+            other.execute_batch("COMMIT").unwrap();
+        });
+        let mut tx = engine
+            .write()
+            .await
+            .expect("the lock, once the other process commits");
+        let rows = tx
+            .query("SELECT count(*) AS n FROM t", vec![])
+            .await
+            .unwrap();
+        assert_eq!(
+            rows[0].int("n").unwrap(),
+            1,
+            "the other process's write is seen"
+        );
+        tx.commit().await.unwrap();
+        holder.join().unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -11,7 +11,15 @@ pub fn other(e: impl std::fmt::Display) -> EngineError {
     EngineError::Other(e.to_string())
 }
 
+/// Another process holds the lock this connection needs.
+pub fn is_busy(e: &rusqlite::Error) -> bool {
+    e.sqlite_error_code() == Some(ErrorCode::DatabaseBusy)
+}
+
 pub fn engine_error(e: rusqlite::Error) -> EngineError {
+    if is_busy(&e) {
+        return EngineError::Busy;
+    }
     match &e {
         rusqlite::Error::SqliteFailure(failure, message)
             if failure.code == ErrorCode::ConstraintViolation
@@ -143,5 +151,21 @@ mod tests {
                 "{sql}: {error}"
             );
         }
+    }
+
+    #[test]
+    fn a_lock_held_elsewhere_is_busy() {
+        let dir = std::env::temp_dir().join(format!("lienhoan-busy-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("b.db");
+        let holder = rusqlite::Connection::open(&path).unwrap();
+        holder
+            .execute_batch("PRAGMA journal_mode = WAL; BEGIN IMMEDIATE;")
+            .unwrap();
+        let waiter = rusqlite::Connection::open(&path).unwrap();
+        waiter.busy_timeout(std::time::Duration::ZERO).unwrap();
+        let error = waiter.execute_batch("BEGIN IMMEDIATE").unwrap_err();
+        assert!(matches!(engine_error(error), EngineError::Busy));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
