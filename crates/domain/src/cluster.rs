@@ -101,6 +101,17 @@ impl Span {
             .is_none_or(|left| joined_on < left)
             .then_some(span)
     }
+
+    /// The days of this span inside the inclusive range `[from, to]`, as an inclusive range;
+    /// `None` when they share no day.
+    pub fn days_within(&self, from: Date, to: Date) -> Option<(Date, Date)> {
+        let first = self.joined_on.max(from);
+        let last = match self.left_on.and_then(Date::previous_day) {
+            Some(last_member_day) => last_member_day.min(to),
+            None => to,
+        };
+        (first <= last).then_some((first, last))
+    }
 }
 
 /// The days of any of `spans`, as the fewest spans that neither overlap nor touch, in order.
@@ -441,6 +452,46 @@ mod tests {
                 assert_eq!(expected.is_some_and(|s| s.contains(day)), both, "{day}");
                 day = day.next_day().unwrap();
             }
+        }
+    }
+
+    #[test]
+    fn days_within_table() {
+        let cases = [
+            // member throughout the range
+            (
+                span(date!(2019 - 01 - 02), None),
+                Some((date!(2021 - 01 - 01), date!(2025 - 12 - 31))),
+            ),
+            // joined inside the range
+            (
+                span(date!(2021 - 04 - 20), None),
+                Some((date!(2021 - 04 - 20), date!(2025 - 12 - 31))),
+            ),
+            // left inside the range: the day it left is not a member day
+            (
+                span(date!(2019 - 01 - 02), Some(date!(2023 - 07 - 01))),
+                Some((date!(2021 - 01 - 01), date!(2023 - 06 - 30))),
+            ),
+            // joined and left inside
+            (
+                span(date!(2022 - 03 - 15), Some(date!(2022 - 03 - 16))),
+                Some((date!(2022 - 03 - 15), date!(2022 - 03 - 15))),
+            ),
+            // left on the first day of the range: no day inside
+            (
+                span(date!(2019 - 01 - 02), Some(date!(2021 - 01 - 01))),
+                None,
+            ),
+            // joined after the range
+            (span(date!(2026 - 01 - 01), None), None),
+        ];
+        for (member, expected) in cases {
+            assert_eq!(
+                member.days_within(date!(2021 - 01 - 01), date!(2025 - 12 - 31)),
+                expected,
+                "{member:?}"
+            );
         }
     }
 

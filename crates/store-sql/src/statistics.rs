@@ -5,10 +5,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use async_trait::async_trait;
 use lienhoan_domain::access::{Actor, Scope};
+use lienhoan_domain::cluster::Span;
 use lienhoan_domain::incident::Outcome;
 use lienhoan_domain::stats::{
-    Dimension, Figures, GroupedFigures, KeyColumns, month_number, range_parts, whole_months,
-    year_earlier,
+    Dimension, Figures, GroupedFigures, KeyColumns, month_number, range_parts, year_earlier,
 };
 use lienhoan_domain::text::sort_key;
 use lienhoan_store::{
@@ -96,15 +96,29 @@ fn sums(alias: &str) -> String {
         .join(", ")
 }
 
-/// A cluster member for the whole month of the counter row aliased `alias`.
-const WHOLE_MONTH_MEMBER: &str = "EXISTS (SELECT 1 FROM cluster_memberships f
-    WHERE f.cluster_id = $3 AND f.organisation_id = ALIAS.organisation_id
-      AND f.joined_on <= ALIAS.month_start AND (f.left_on IS NULL OR f.left_on > ALIAS.month_end))";
+/// `(k.organisation_id = $a AND k.{column} >= $b AND k.{column} <= $c) OR …` over `ranges`,
+/// with its parameters numbered from 1.
+fn organisation_ranges(column: &str, ranges: &[(Uuid, Value, Value)]) -> (String, Vec<Value>) {
+    let mut terms = Vec::with_capacity(ranges.len());
+    let mut params = Vec::with_capacity(ranges.len() * 3);
+    for (organisation, first, last) in ranges {
+        let n = params.len();
+        terms.push(format!(
+            "(k.organisation_id = ${} AND k.{column} >= ${} AND k.{column} <= ${})",
+            n + 1,
+            n + 2,
+            n + 3
+        ));
+        params.extend([Value::from(*organisation), first.clone(), last.clone()]);
+    }
+    (terms.join(" OR "), params)
+}
 
 /// Counters summed over a cluster's members, each counting only for the days it was a member.
-/// Whole months come from the monthly rollup, except a member's months in which it joined or
-/// left, which come, with the partial months at the edges of the range, from the daily
-/// counters.
+/// Each member's days in the range are split like any range (`domain::stats::range_parts`):
+/// its whole months come from the monthly rollup, the days before and after them (the range's
+/// edges, the months it joined or left) from the daily counters. Each read is an index range
+/// per member, so its cost follows the counters in those ranges, not the member's incidents.
 async fn cluster_figures(
     tx: &mut dyn Tx,
     cluster: Uuid,
@@ -112,39 +126,49 @@ async fn cluster_figures(
     from: Date,
     to: Date,
 ) -> Result<Vec<Row>, EngineError> {
-    let whole = whole_months(from, to);
-    // Without a whole month, bounds that no month satisfies and that leave the whole range
-    // to the daily counters.
-    let (first, last) = whole.unwrap_or((to.next_day().unwrap_or(to), to));
-    let (select, group) = select_grouped(columns, "k.month");
-    let mut rows = tx
+    let memberships = tx
         .query(
-            &format!(
-                "SELECT {select}
-                 FROM cluster_memberships m
-                 JOIN incident_counters k ON k.organisation_id = m.organisation_id
-                   AND k.day >= m.joined_on AND (m.left_on IS NULL OR k.day < m.left_on)
-                 WHERE m.cluster_id = $3 AND k.day >= $1 AND k.day <= $2
-                   AND NOT (k.month_start >= $4 AND k.month_end <= $5 AND {})
-                 {group}",
-                WHOLE_MONTH_MEMBER.replace("ALIAS", "k")
-            ),
-            params![from, to, cluster, first, last],
+            "SELECT organisation_id, joined_on, left_on FROM cluster_memberships
+             WHERE cluster_id = $1",
+            params![cluster],
         )
         .await?;
-    if whole.is_some() {
+    let (mut days, mut months) = (Vec::new(), Vec::new());
+    for membership in &memberships {
+        let organisation = membership.uuid("organisation_id")?;
+        let span = Span {
+            joined_on: membership.date("joined_on")?,
+            left_on: membership.opt_date("left_on")?,
+        };
+        let Some((first, last)) = span.days_within(from, to) else {
+            continue;
+        };
+        let parts = range_parts(first, last, false);
+        days.extend(
+            parts
+                .days
+                .iter()
+                .map(|&(a, b)| (organisation, a.into(), b.into())),
+        );
+        months.extend(parts.months.iter().map(|&(a, b)| {
+            let (a, b) = (month_number(a), month_number(b));
+            (organisation, a.into(), b.into())
+        }));
+    }
+    let (select, group) = select_grouped(columns, "k.month");
+    let mut rows = Vec::new();
+    for (table, column, ranges) in [
+        ("incident_counters", "day", days),
+        ("incident_counters_monthly", "month", months),
+    ] {
+        if ranges.is_empty() {
+            continue;
+        }
+        let (filter, params) = organisation_ranges(column, &ranges);
         rows.extend(
             tx.query(
-                &format!(
-                    "SELECT {select}
-                     FROM cluster_memberships f
-                     JOIN incident_counters_monthly k ON k.organisation_id = f.organisation_id
-                     WHERE f.cluster_id = $3 AND k.month >= $1 AND k.month <= $2
-                       AND f.joined_on <= k.month_start
-                       AND (f.left_on IS NULL OR f.left_on > k.month_end)
-                     {group}"
-                ),
-                params![month_number(first), month_number(last), cluster],
+                &format!("SELECT {select} FROM {table} k WHERE {filter} {group}"),
+                params,
             )
             .await?,
         );
