@@ -18,7 +18,7 @@ use time::{Date, Month};
 use uuid::Uuid;
 
 use crate::engine::{EngineError, Row, Tx, Value};
-use crate::{SqlStore, params, scope_param};
+use crate::{Conditions, SqlStore, params, scope_param};
 
 fn grouped_row(r: &Row) -> Result<GroupedFigures, EngineError> {
     let month = r
@@ -96,24 +96,6 @@ fn sums(alias: &str) -> String {
         .join(", ")
 }
 
-/// `(k.organisation_id = $a AND k.{column} >= $b AND k.{column} <= $c) OR …` over `ranges`,
-/// with its parameters numbered from 1.
-fn organisation_ranges(column: &str, ranges: &[(Uuid, Value, Value)]) -> (String, Vec<Value>) {
-    let mut terms = Vec::with_capacity(ranges.len());
-    let mut params = Vec::with_capacity(ranges.len() * 3);
-    for (organisation, first, last) in ranges {
-        let n = params.len();
-        terms.push(format!(
-            "(k.organisation_id = ${} AND k.{column} >= ${} AND k.{column} <= ${})",
-            n + 1,
-            n + 2,
-            n + 3
-        ));
-        params.extend([Value::from(*organisation), first.clone(), last.clone()]);
-    }
-    (terms.join(" OR "), params)
-}
-
 /// Counters summed over a cluster's members, each counting only for the days it was a member.
 /// Each member's days in the range are split like any range (`domain::stats::range_parts`):
 /// its whole months come from the monthly rollup, the days before and after them (the range's
@@ -157,17 +139,29 @@ async fn cluster_figures(
     }
     let (select, group) = select_grouped(columns, "k.month");
     let mut rows = Vec::new();
-    for (table, column, ranges) in [
-        ("incident_counters", "day", days),
-        ("incident_counters_monthly", "month", months),
+    for (table, bounds, ranges) in [
+        ("incident_counters", ["k.day >= $$", "k.day <= $$"], days),
+        (
+            "incident_counters_monthly",
+            ["k.month >= $$", "k.month <= $$"],
+            months,
+        ),
     ] {
         if ranges.is_empty() {
             continue;
         }
-        let (filter, params) = organisation_ranges(column, &ranges);
+        let mut conditions = Conditions::default();
+        conditions.add_any(ranges.into_iter().map(|(organisation, first, last)| {
+            vec![
+                ("k.organisation_id = $$", Some(Value::from(organisation))),
+                (bounds[0], Some(first)),
+                (bounds[1], Some(last)),
+            ]
+        }));
+        let (filter, params) = conditions.into_where();
         rows.extend(
             tx.query(
-                &format!("SELECT {select} FROM {table} k WHERE {filter} {group}"),
+                &format!("SELECT {select} FROM {table} k {filter} {group}"),
                 params,
             )
             .await?,

@@ -1,6 +1,6 @@
 //! Opening connections to the file, and the pool of reading connections.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -45,7 +45,7 @@ pub fn file(location: &str) -> Result<PathBuf, EngineError> {
 /// acknowledged write survives a crash or a power cut. `patience` is how long a statement
 /// waits for a lock another process holds: the writer waits elsewhere (see `SqliteTx::begin`)
 /// and is opened with none.
-pub fn open(path: &PathBuf, patience: Duration) -> Result<Connection, EngineError> {
+pub fn open(path: &Path, patience: Duration) -> Result<Connection, EngineError> {
     let conn = Connection::open(path).map_err(engine_error)?;
     let mode: String = conn
         .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))

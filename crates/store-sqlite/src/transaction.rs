@@ -71,8 +71,10 @@ impl SqliteTx {
         if !conn.is_autocommit() {
             conn.execute_batch("ROLLBACK").map_err(engine_error)?;
         }
+        // Only the writer is opened without patience (see `connections::open`), so only it
+        // waits here for another process's lock.
         match conn.execute_batch(statement) {
-            Err(e) if is_busy(&e) => off_the_runtime(|| {
+            Err(e) if is_busy(&e) && matches!(conn, Lease::Write(_)) => off_the_runtime(|| {
                 conn.busy_timeout(LOCK_PATIENCE)?;
                 let begun = conn.execute_batch(statement);
                 conn.busy_timeout(Duration::ZERO)?;
@@ -88,12 +90,8 @@ impl SqliteTx {
         })
     }
 
-    fn run<T>(
-        &self,
-        sql: &str,
-        params: Vec<Value>,
-        step: impl FnOnce(&mut rusqlite::Statement<'_>) -> Result<T, EngineError>,
-    ) -> Result<T, EngineError> {
+    /// Runs one statement to the end and returns its rows.
+    fn run(&self, sql: &str, params: Vec<Value>) -> Result<Vec<Row>, EngineError> {
         let bulk = params.len() > BULK_PARAMETERS;
         let work = || {
             let mut statement = self
@@ -101,7 +99,7 @@ impl SqliteTx {
                 .prepare_cached(&placeholders(sql))
                 .map_err(engine_error)?;
             bind(&mut statement, params)?;
-            let result = step(&mut statement);
+            let result = rows(&mut statement);
             // A cached statement keeps its parameters; large ones (an import's rows) would
             // stay in memory until the statement is next used.
             statement.clear_bindings();
@@ -125,12 +123,12 @@ impl Drop for SqliteTx {
 impl Tx for SqliteTx {
     async fn execute(&mut self, sql: &str, params: Vec<Value>) -> Result<u64, EngineError> {
         // Stepped to the end like a query, so that a statement with RETURNING runs whole.
-        self.run(sql, params, rows)?;
+        self.run(sql, params)?;
         Ok(self.conn.changes())
     }
 
     async fn query(&mut self, sql: &str, params: Vec<Value>) -> Result<Vec<Row>, EngineError> {
-        self.run(sql, params, rows)
+        self.run(sql, params)
     }
 
     async fn insert_many(
