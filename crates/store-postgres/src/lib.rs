@@ -9,7 +9,9 @@ use async_trait::async_trait;
 use lienhoan_store_sql::engine::{EVENT_BUFFER, Engine, EngineError, Row, Tx, TypeNames, Value};
 use sqlx::postgres::PgListener;
 use sqlx::postgres::{PgArguments, PgConnectOptions, PgPool, PgPoolOptions, PgRow};
-use sqlx::{Column, Postgres, Row as _, Transaction, TypeInfo, ValueRef};
+use sqlx::{
+    AssertSqlSafe, Column, Postgres, Row as _, SqlSafeStr, Transaction, TypeInfo, ValueRef,
+};
 use tokio::sync::broadcast;
 
 pub struct PostgresEngine {
@@ -30,9 +32,32 @@ static TYPES: TypeNames = TypeNames {
     clustered: "",
 };
 
-/// Arbitrary constants naming the locks that migrations and writes hold.
-const MIGRATION_LOCK: i64 = 0x4c49_454e_484f_414e;
-const WRITE_LOCK: i64 = 0x4c49_454e_5752_4954;
+/// The advisory lock a write transaction takes in its `BEGIN`'s round trip and holds until it
+/// ends.
+#[derive(Clone, Copy)]
+enum Lock {
+    /// Schema changes: one server process migrates.
+    Migration,
+    /// Writes whose checks other writes could invalidate: one at a time.
+    Write,
+    /// Writes that only insert new records and add to counters: side by side with each other,
+    /// never beside a `Write`.
+    Insert,
+}
+
+impl Lock {
+    fn begin(self) -> AssertSqlSafe<String> {
+        // Arbitrary constants naming the locks; `Insert` shares `Write`'s.
+        const MIGRATION: i64 = 0x4c49_454e_484f_414e;
+        const WRITE: i64 = 0x4c49_454e_5752_4954;
+        let (function, key) = match self {
+            Self::Migration => ("pg_advisory_xact_lock", MIGRATION),
+            Self::Write => ("pg_advisory_xact_lock", WRITE),
+            Self::Insert => ("pg_advisory_xact_lock_shared", WRITE),
+        };
+        AssertSqlSafe(format!("BEGIN; SELECT {function}({key})"))
+    }
+}
 
 /// How long a request waits for a pooled connection before it is refused as busy (503 with
 /// `Retry-After`). sqlx's default of 30 s outlasts the patience of most clients and proxies, so
@@ -108,7 +133,7 @@ impl PostgresEngine {
         Ok(Self { pool, events })
     }
 
-    async fn begin(&self, statement: &'static str) -> Result<PgTx, EngineError> {
+    async fn begin(&self, statement: impl SqlSafeStr) -> Result<PgTx, EngineError> {
         Ok(PgTx {
             tx: self
                 .pool
@@ -118,15 +143,8 @@ impl PostgresEngine {
         })
     }
 
-    /// A transaction holding `lock` until it ends.
-    async fn locked(&self, lock: i64) -> Result<Box<dyn Tx>, EngineError> {
-        let mut tx = self.begin("BEGIN").await?;
-        tx.execute(
-            "SELECT pg_advisory_xact_lock($1)",
-            vec![Value::Int(Some(lock))],
-        )
-        .await?;
-        Ok(Box::new(tx))
+    async fn locked(&self, lock: Lock) -> Result<Box<dyn Tx>, EngineError> {
+        Ok(Box::new(self.begin(lock.begin()).await?))
     }
 }
 
@@ -143,7 +161,13 @@ impl Engine for PostgresEngine {
     /// Writes run one at a time, as on SQLite, so that every check a write makes (overlapping
     /// memberships, the next version number) still holds when it commits.
     async fn write(&self) -> Result<Box<dyn Tx>, EngineError> {
-        self.locked(WRITE_LOCK).await
+        self.locked(Lock::Write).await
+    }
+
+    /// Inserts need no more than their own rows' checks, the counters' atomic upserts and the
+    /// audit chain's head row, which still orders their entries; so they run side by side.
+    async fn insert(&self) -> Result<Box<dyn Tx>, EngineError> {
+        self.locked(Lock::Insert).await
     }
 
     /// One snapshot for the whole transaction, so a multi-statement read (the audit chain and
@@ -156,7 +180,7 @@ impl Engine for PostgresEngine {
     }
 
     async fn migration(&self) -> Result<Box<dyn Tx>, EngineError> {
-        self.locked(MIGRATION_LOCK).await
+        self.locked(Lock::Migration).await
     }
 
     fn subscribe(&self) -> broadcast::Receiver<String> {

@@ -256,6 +256,12 @@ pub trait Engine: Send + Sync + 'static {
     fn type_names(&self) -> &'static TypeNames;
     /// A transaction that will write: on SQLite it takes the write lock at once.
     async fn write(&self) -> Result<Box<dyn Tx>, EngineError>;
+    /// A write that only inserts new records and adds to counters, and whose checks read only
+    /// what other such writes leave alone (the organisation's area, the memberships). An
+    /// engine may run several at once, never beside a [`Engine::write`].
+    async fn insert(&self) -> Result<Box<dyn Tx>, EngineError> {
+        self.write().await
+    }
     async fn read(&self) -> Result<Box<dyn Tx>, EngineError>;
     /// A write transaction that also holds the lock for schema changes, so that several
     /// servers starting together migrate once.

@@ -390,7 +390,7 @@ impl IncidentStore for SqlStore {
             updated_at: at,
         };
         let shared = input.shared.unwrap_or(input.cross_border);
-        let mut tx = self.engine.write().await?;
+        let mut tx = self.engine.insert().await?;
         let mut counters = CounterChanges::default();
         check_commune(
             tx.as_mut(),
