@@ -221,39 +221,79 @@ pub fn range_parts(from: Date, to: Date, by_year: bool) -> RangeParts {
         parts.days.push((from, to));
         return parts;
     };
-    let before = |day: Date| day.previous_day().unwrap_or(day);
-    let after = |day: Date| day.next_day().unwrap_or(day);
     if from < first {
         parts.days.push((from, before(first)));
     }
     if last < to {
         parts.days.push((after(last), to));
     }
-    let year_start = |y: i32| Date::from_calendar_date(y, Month::January, 1).ok();
-    let year_end = |y: i32| Date::from_calendar_date(y, Month::December, 31).ok();
-    let first_year = if first.ordinal() == 1 {
-        first.year()
-    } else {
-        first.year() + 1
-    };
-    let last_year = if last.month() == Month::December && last.day() == 31 {
-        last.year()
-    } else {
-        last.year() - 1
-    };
-    match (year_start(first_year), year_end(last_year)) {
-        (Some(start), Some(end)) if by_year && first_year <= last_year => {
-            if first < start {
-                parts.months.push((first, before(start)));
-            }
-            if end < last {
-                parts.months.push((after(end), last));
-            }
-            parts.years = Some((first_year, last_year));
+    let years = YearSplit::of(first, last);
+    match years.years {
+        Some(years) if by_year => {
+            parts.months = years_rest(first, last, years);
+            parts.years = Some(years);
         }
         _ => parts.months.push((first, last)),
     }
     parts
+}
+
+fn before(day: Date) -> Date {
+    day.previous_day().unwrap_or(day)
+}
+
+fn after(day: Date) -> Date {
+    day.next_day().unwrap_or(day)
+}
+
+/// A range split into its whole calendar years and the days around them.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct YearSplit {
+    /// First and last whole year.
+    pub years: Option<(i32, i32)>,
+    /// The days outside those years, as inclusive ranges: the whole range when no year fits.
+    pub rest: Vec<(Date, Date)>,
+}
+
+impl YearSplit {
+    pub fn of(from: Date, to: Date) -> Self {
+        let first_year = if from.ordinal() == 1 {
+            from.year()
+        } else {
+            from.year() + 1
+        };
+        let last_year = if to.month() == Month::December && to.day() == 31 {
+            to.year()
+        } else {
+            to.year() - 1
+        };
+        if first_year > last_year {
+            return Self {
+                years: None,
+                rest: vec![(from, to)],
+            };
+        }
+        Self {
+            years: Some((first_year, last_year)),
+            rest: years_rest(from, to, (first_year, last_year)),
+        }
+    }
+}
+
+/// The days of `[from, to]` before and after the whole years `first..=last` inside it.
+fn years_rest(from: Date, to: Date, (first, last): (i32, i32)) -> Vec<(Date, Date)> {
+    let mut rest = Vec::new();
+    if let Ok(start) = Date::from_calendar_date(first, Month::January, 1)
+        && from < start
+    {
+        rest.push((from, before(start)));
+    }
+    if let Ok(end) = Date::from_calendar_date(last, Month::December, 31)
+        && end < to
+    {
+        rest.push((after(end), to));
+    }
+    rest
 }
 
 /// The counter key columns a grouping needs. A report sums every other key away inside the
@@ -532,5 +572,51 @@ mod tests {
             Ok(vec![Dimension::Unit, Dimension::Year])
         );
         assert_eq!(parse_dimensions("unit,planet"), Err("planet".into()));
+    }
+
+    #[test]
+    fn whole_years_and_the_days_around_them() {
+        let cases = [
+            (
+                date!(2021 - 01 - 01),
+                date!(2025 - 12 - 31),
+                Some((2021, 2025)),
+                vec![],
+            ),
+            (
+                date!(2020 - 12 - 15),
+                date!(2022 - 12 - 14),
+                Some((2021, 2021)),
+                vec![
+                    (date!(2020 - 12 - 15), date!(2020 - 12 - 31)),
+                    (date!(2022 - 01 - 01), date!(2022 - 12 - 14)),
+                ],
+            ),
+            (
+                date!(2019 - 03 - 01),
+                date!(2020 - 12 - 31),
+                Some((2020, 2020)),
+                vec![(date!(2019 - 03 - 01), date!(2019 - 12 - 31))],
+            ),
+            (
+                date!(2020 - 01 - 01),
+                date!(2020 - 12 - 30),
+                None,
+                vec![(date!(2020 - 01 - 01), date!(2020 - 12 - 30))],
+            ),
+            (
+                date!(2020 - 06 - 01),
+                date!(2021 - 05 - 31),
+                None,
+                vec![(date!(2020 - 06 - 01), date!(2021 - 05 - 31))],
+            ),
+        ];
+        for (from, to, years, rest) in cases {
+            assert_eq!(
+                YearSplit::of(from, to),
+                YearSplit { years, rest },
+                "{from} – {to}"
+            );
+        }
     }
 }

@@ -17,6 +17,7 @@ use time::Date;
 use uuid::Uuid;
 
 use crate::audit::{Change, record};
+use crate::counters::move_member_figures;
 use crate::engine::{EngineError, Row, Tx};
 use crate::{SqlStore, now, params, require, scope_param};
 
@@ -447,6 +448,14 @@ impl ClusterStore for SqlStore {
             ],
         )
         .await?;
+        move_member_figures(
+            tx.as_mut(),
+            cluster_id,
+            member.organisation_id,
+            None,
+            Some(member.span()),
+        )
+        .await?;
         audit(
             tx.as_mut(),
             actor,
@@ -499,6 +508,14 @@ impl ClusterStore for SqlStore {
             ],
         )
         .await?;
+        move_member_figures(
+            tx.as_mut(),
+            cluster_id,
+            after.organisation_id,
+            Some(before.span()),
+            Some(after.span()),
+        )
+        .await?;
         audit(
             tx.as_mut(),
             actor,
@@ -523,6 +540,14 @@ impl ClusterStore for SqlStore {
         tx.execute(
             "DELETE FROM cluster_memberships WHERE id = $1",
             params![membership_id],
+        )
+        .await?;
+        move_member_figures(
+            tx.as_mut(),
+            cluster_id,
+            before.organisation_id,
+            Some(before.span()),
+            None,
         )
         .await?;
         audit(

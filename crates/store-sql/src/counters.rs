@@ -1,26 +1,138 @@
 //! The statistics counters, kept fresh in the same transaction as every incident change: a
-//! daily row per (organisation, commune, category, outcome, day), monthly rollups per
-//! organisation and per province, and a yearly rollup per province. Changes are summed per row first and written with
-//! multi-row upserts, so an import writes each counter row once, in a few statements.
+//! daily row per (organisation, commune, category, outcome, day), and rollups of it (see
+//! [`Rollup`]). Changes are summed per row first and written with multi-row upserts, so an
+//! import writes each counter row once, in a few statements.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use lienhoan_domain::cluster::Span;
 use lienhoan_domain::incident::{Incident, Outcome};
-use lienhoan_domain::stats::{CounterKey, Figures, contribution, month_bounds, month_number};
+use lienhoan_domain::stats::{
+    CounterKey, Figures, KeyColumns, contribution, month_bounds, month_number,
+};
 use time::Date;
 use uuid::Uuid;
 
 use crate::bulk::PARAMETERS_PER_STATEMENT;
-use crate::engine::{EngineError, Tx, Value};
+use crate::engine::{EngineError, Row, Tx, Value};
+use crate::statistics::{grouped_row, member_figures};
 
-/// A monthly rollup row: per organisation, or (without one) per province only.
+/// The tables that sum the daily counters over a longer period, so that a report over whole
+/// months or years reads one row where it would read many.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Rollup {
+    OrganisationMonth,
+    ProvinceMonth,
+    ProvinceYear,
+    /// Per cluster: each member counts for the days it was a member.
+    ClusterYear,
+}
+
+impl Rollup {
+    /// The table and its key columns, in the order of [`RollupKey::values`].
+    fn table(self) -> (&'static str, &'static [&'static str]) {
+        match self {
+            Self::OrganisationMonth => (
+                "incident_counters_monthly",
+                &[
+                    "organisation_id",
+                    "province_id",
+                    "category",
+                    "outcome",
+                    "month",
+                ],
+            ),
+            Self::ProvinceMonth => (
+                "incident_counters_province",
+                &["province_id", "category", "outcome", "month"],
+            ),
+            Self::ProvinceYear => (
+                "incident_counters_province_yearly",
+                &["province_id", "category", "outcome", "year"],
+            ),
+            Self::ClusterYear => (
+                "cluster_counters_yearly",
+                &["cluster_id", "province_id", "category", "outcome", "year"],
+            ),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Period {
+    /// The month's first day.
+    Month(Date),
+    Year(i32),
+}
+
+/// A rollup row.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 struct RollupKey {
-    organisation_id: Option<Uuid>,
+    rollup: Rollup,
+    /// The organisation or cluster of the rollups that have one.
+    unit: Option<Uuid>,
     province_id: Uuid,
     category: String,
     outcome: Outcome,
-    month: Date,
+    period: Period,
+}
+
+impl RollupKey {
+    fn values(&self) -> Vec<Value> {
+        let mut values: Vec<Value> = self.unit.into_iter().map(Value::from).collect();
+        values.extend([
+            self.province_id.into(),
+            self.category.as_str().into(),
+            self.outcome.as_str().into(),
+        ]);
+        values.push(match self.period {
+            Period::Month(first) => month_number(first).into(),
+            Period::Year(year) => i64::from(year).into(),
+        });
+        values
+    }
+}
+
+/// Rollup rows to add to, summed.
+#[derive(Default)]
+struct RollupChanges(BTreeMap<RollupKey, Figures>);
+
+impl RollupChanges {
+    fn add(&mut self, key: RollupKey, figures: &Figures) {
+        self.0.entry(key).or_default().add(figures);
+    }
+
+    /// Adds to every rollup table, then removes rows that fell back to zero.
+    async fn write(self, tx: &mut dyn Tx) -> Result<(), EngineError> {
+        let mut tables: BTreeMap<Rollup, Vec<(Vec<Value>, Figures)>> = BTreeMap::new();
+        let mut emptied = Vec::new();
+        for (key, figures) in self.0 {
+            if figures == Figures::default() {
+                continue;
+            }
+            let mut row = key.values();
+            if figures.incidents < 0 {
+                emptied.push((key.rollup.table(), row.clone()));
+            }
+            if let Period::Month(first) = key.period {
+                let (start, end) = month_bounds(first);
+                row.extend([start.into(), end.into()]);
+            }
+            tables.entry(key.rollup).or_default().push((row, figures));
+        }
+        for (rollup, rows) in tables {
+            let (table, keys) = rollup.table();
+            let extra: &[&str] = match rollup {
+                Rollup::OrganisationMonth | Rollup::ProvinceMonth => &["month_start", "month_end"],
+                Rollup::ProvinceYear | Rollup::ClusterYear => &[],
+            };
+            upsert_many(tx, table, keys, extra, rows).await?;
+        }
+        for ((table, keys), values) in emptied {
+            delete_if_zero(tx, table, keys, values).await?;
+        }
+        Ok(())
+    }
 }
 
 /// Counter changes summed per daily row, not yet written.
@@ -59,30 +171,42 @@ impl CounterChanges {
         let mut provinces = provinces_of(tx, unknown).await?;
         provinces.extend(self.provinces);
         let province = |commune: &Uuid| provinces.get(commune).copied().unwrap_or(*commune);
-        let mut rollups: BTreeMap<RollupKey, Figures> = BTreeMap::new();
-        let mut yearly: BTreeMap<(Uuid, &str, Outcome, i32), Figures> = BTreeMap::new();
+        let organisations = self.daily.keys().map(|k| k.organisation_id).collect();
+        let memberships = memberships_of(tx, organisations).await?;
+        let mut rollups = RollupChanges::default();
         let mut daily = Vec::with_capacity(self.daily.len());
         let mut emptied = Vec::new();
         for (key, figures) in &self.daily {
             let province_id = province(&key.commune_id);
-            let (month, _) = month_bounds(key.day);
-            for organisation_id in [Some(key.organisation_id), None] {
-                let rollup = RollupKey {
-                    organisation_id,
+            let (month, year) = (
+                Period::Month(month_bounds(key.day).0),
+                Period::Year(key.day.year()),
+            );
+            let clusters = memberships
+                .get(&key.organisation_id)
+                .into_iter()
+                .flatten()
+                .filter(|(_, span)| span.contains(key.day))
+                .map(|(cluster, _)| (Rollup::ClusterYear, Some(*cluster), year));
+            let targets = [
+                (Rollup::OrganisationMonth, Some(key.organisation_id), month),
+                (Rollup::ProvinceMonth, None, month),
+                (Rollup::ProvinceYear, None, year),
+            ];
+            for (rollup, unit, period) in targets.into_iter().chain(clusters) {
+                let rollup_key = RollupKey {
+                    rollup,
+                    unit,
                     province_id,
                     category: key.category.clone(),
                     outcome: key.outcome,
-                    month,
+                    period,
                 };
-                rollups.entry(rollup).or_default().add(figures);
+                rollups.add(rollup_key, figures);
             }
-            yearly
-                .entry((province_id, &key.category, key.outcome, key.day.year()))
-                .or_default()
-                .add(figures);
             let keys = daily_keys(key);
             if figures.incidents < 0 {
-                emptied.push(("incident_counters", DAILY_KEYS.as_slice(), keys.clone()));
+                emptied.push(keys.clone());
             }
             let mut row = keys;
             row.extend(month_columns(key.day));
@@ -90,93 +214,79 @@ impl CounterChanges {
             daily.push((row, *figures));
         }
         upsert_many(tx, "incident_counters", &DAILY_KEYS, &DAILY_EXTRA, daily).await?;
-        let (mut by_organisation, mut by_province) = (Vec::new(), Vec::new());
-        for (key, figures) in &rollups {
-            let mut keys: Vec<Value> = key.organisation_id.into_iter().map(Value::from).collect();
-            keys.extend([
-                key.province_id.into(),
-                key.category.as_str().into(),
-                key.outcome.as_str().into(),
-                month_number(key.month).into(),
-            ]);
-            let (table, names, rows) = match key.organisation_id {
-                Some(_) => (
-                    "incident_counters_monthly",
-                    ORGANISATION_MONTH_KEYS.as_slice(),
-                    &mut by_organisation,
-                ),
-                None => (
-                    "incident_counters_province",
-                    PROVINCE_MONTH_KEYS.as_slice(),
-                    &mut by_province,
-                ),
-            };
-            if figures.incidents < 0 {
-                emptied.push((table, names, keys.clone()));
-            }
-            let mut row = keys;
-            row.extend(month_columns(key.month).into_iter().take(2));
-            rows.push((row, *figures));
+        for keys in emptied {
+            delete_if_zero(tx, "incident_counters", &DAILY_KEYS, keys).await?;
         }
-        let bounds = ["month_start", "month_end"];
-        upsert_many(
-            tx,
-            "incident_counters_monthly",
-            &ORGANISATION_MONTH_KEYS,
-            &bounds,
-            by_organisation,
-        )
-        .await?;
-        upsert_many(
-            tx,
-            "incident_counters_province",
-            &PROVINCE_MONTH_KEYS,
-            &bounds,
-            by_province,
-        )
-        .await?;
-        let mut by_year = Vec::with_capacity(yearly.len());
-        for ((province, category, outcome, year), figures) in &yearly {
-            let keys: Vec<Value> = vec![
-                (*province).into(),
-                (*category).into(),
-                outcome.as_str().into(),
-                i64::from(*year).into(),
-            ];
-            if figures.incidents < 0 {
-                emptied.push((
-                    "incident_counters_province_yearly",
-                    PROVINCE_YEAR_KEYS.as_slice(),
-                    keys.clone(),
-                ));
-            }
-            by_year.push((keys, *figures));
-        }
-        upsert_many(
-            tx,
-            "incident_counters_province_yearly",
-            &PROVINCE_YEAR_KEYS,
-            &[],
-            by_year,
-        )
-        .await?;
-        for (table, names, keys) in emptied {
-            let conditions: Vec<String> = names
-                .iter()
-                .enumerate()
-                .map(|(i, name)| format!("{name} = ${}", i + 1))
-                .collect();
-            tx.execute(
-                &format!(
-                    "DELETE FROM {table} WHERE {} AND incidents = 0",
-                    conditions.join(" AND ")
-                ),
-                keys,
-            )
-            .await?;
-        }
-        Ok(())
+        rollups.write(tx).await
     }
+}
+
+/// Moves a member's figures into or out of its cluster's yearly counters when its membership
+/// changes from `before` to `after` (either absent when it is added or removed): the days it
+/// loses count out, the days it gains count in.
+pub async fn move_member_figures(
+    tx: &mut dyn Tx,
+    cluster: Uuid,
+    organisation: Uuid,
+    before: Option<Span>,
+    after: Option<Span>,
+) -> Result<(), EngineError> {
+    let columns = KeyColumns {
+        province: true,
+        category: true,
+        outcome: true,
+        month: true,
+        ..KeyColumns::default()
+    };
+    let mut rollups = RollupChanges::default();
+    for (span, sign) in [(before, -1), (after, 1)] {
+        let Some((first, last)) = span.and_then(|s| s.days_within(s.joined_on, Date::MAX)) else {
+            continue;
+        };
+        let rows = member_figures(tx, vec![(organisation, first, last)], columns).await?;
+        for row in &rows {
+            let row = grouped_row(row)?;
+            let (Some(province_id), Some(category), Some(outcome), Some(month)) =
+                (row.province_id, row.category, row.outcome, row.month)
+            else {
+                return Err(EngineError::Other(
+                    "a member's figures lack a cluster counter key".into(),
+                ));
+            };
+            let key = RollupKey {
+                rollup: Rollup::ClusterYear,
+                unit: Some(cluster),
+                province_id,
+                category,
+                outcome,
+                period: Period::Year(month.year()),
+            };
+            rollups.add(key, &row.figures.scaled(sign));
+        }
+    }
+    rollups.write(tx).await
+}
+
+async fn delete_if_zero(
+    tx: &mut dyn Tx,
+    table: &str,
+    keys: &[&str],
+    values: Vec<Value>,
+) -> Result<(), EngineError> {
+    let conditions: Vec<String> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, name)| format!("{name} = ${}", i + 1))
+        .collect();
+    tx.execute(
+        &format!(
+            "DELETE FROM {table} WHERE {} AND incidents = 0",
+            conditions.join(" AND ")
+        ),
+        values,
+    )
+    .await?;
+    Ok(())
 }
 
 const DAILY_KEYS: [&str; 5] = [
@@ -187,15 +297,6 @@ const DAILY_KEYS: [&str; 5] = [
     "day",
 ];
 const DAILY_EXTRA: [&str; 4] = ["month_start", "month_end", "month", "province_id"];
-const ORGANISATION_MONTH_KEYS: [&str; 5] = [
-    "organisation_id",
-    "province_id",
-    "category",
-    "outcome",
-    "month",
-];
-const PROVINCE_MONTH_KEYS: [&str; 4] = ["province_id", "category", "outcome", "month"];
-const PROVINCE_YEAR_KEYS: [&str; 4] = ["province_id", "category", "outcome", "year"];
 
 fn daily_keys(key: &CounterKey) -> Vec<Value> {
     vec![
@@ -255,26 +356,59 @@ async fn provinces_of(
     tx: &mut dyn Tx,
     communes: BTreeSet<Uuid>,
 ) -> Result<HashMap<Uuid, Uuid>, EngineError> {
-    let communes: Vec<Uuid> = communes.into_iter().collect();
-    let mut provinces: HashMap<Uuid, Uuid> = HashMap::with_capacity(communes.len());
-    for chunk in communes.chunks(PARAMETERS_PER_STATEMENT) {
-        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-        let rows = tx
-            .query(
-                &format!(
-                    "SELECT c.id, {PROVINCE_OF_COMMUNE}
-                     FROM admin_units c
-                     LEFT JOIN admin_units p ON p.id = c.parent_id
-                     LEFT JOIN admin_units g ON g.id = p.parent_id
-                     WHERE c.id IN ({})",
-                    placeholders.join(", ")
-                ),
-                chunk.iter().copied().map(Value::from).collect(),
-            )
-            .await?;
-        for row in rows {
-            provinces.insert(row.uuid("id")?, row.uuid("province_id")?);
-        }
+    let select = format!(
+        "SELECT c.id, {PROVINCE_OF_COMMUNE}
+         FROM admin_units c
+         LEFT JOIN admin_units p ON p.id = c.parent_id
+         LEFT JOIN admin_units g ON g.id = p.parent_id
+         WHERE c.id"
+    );
+    let mut provinces = HashMap::with_capacity(communes.len());
+    for row in rows_with_ids(tx, &select, communes).await? {
+        provinces.insert(row.uuid("id")?, row.uuid("province_id")?);
     }
     Ok(provinces)
+}
+
+/// The cluster memberships of each organisation.
+async fn memberships_of(
+    tx: &mut dyn Tx,
+    organisations: BTreeSet<Uuid>,
+) -> Result<HashMap<Uuid, Vec<(Uuid, Span)>>, EngineError> {
+    let select = "SELECT organisation_id, cluster_id, joined_on, left_on FROM cluster_memberships
+                  WHERE organisation_id";
+    let mut memberships: HashMap<Uuid, Vec<(Uuid, Span)>> = HashMap::new();
+    for row in rows_with_ids(tx, select, organisations).await? {
+        let span = Span {
+            joined_on: row.date("joined_on")?,
+            left_on: row.opt_date("left_on")?,
+        };
+        memberships
+            .entry(row.uuid("organisation_id")?)
+            .or_default()
+            .push((row.uuid("cluster_id")?, span));
+    }
+    Ok(memberships)
+}
+
+/// The rows of `select`, which ends with the column to match, whose column is one of `ids`:
+/// a statement per chunk of ids that fits the engines' parameter limits.
+async fn rows_with_ids(
+    tx: &mut dyn Tx,
+    select: &str,
+    ids: BTreeSet<Uuid>,
+) -> Result<Vec<Row>, EngineError> {
+    let ids: Vec<Uuid> = ids.into_iter().collect();
+    let mut rows = Vec::new();
+    for chunk in ids.chunks(PARAMETERS_PER_STATEMENT) {
+        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        rows.extend(
+            tx.query(
+                &format!("{select} IN ({})", placeholders.join(", ")),
+                chunk.iter().copied().map(Value::from).collect(),
+            )
+            .await?,
+        );
+    }
+    Ok(rows)
 }

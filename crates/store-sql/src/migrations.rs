@@ -29,6 +29,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "local counter keys",
         include_str!("../schema/0006_local_counter_keys.sql"),
     ),
+    (
+        7,
+        "cluster counters",
+        include_str!("../schema/0007_cluster_counters.sql"),
+    ),
 ];
 
 fn render(sql: &str, types: &TypeNames) -> String {

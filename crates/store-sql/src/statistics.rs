@@ -8,7 +8,8 @@ use lienhoan_domain::access::{Actor, Scope};
 use lienhoan_domain::cluster::Span;
 use lienhoan_domain::incident::Outcome;
 use lienhoan_domain::stats::{
-    Dimension, Figures, GroupedFigures, KeyColumns, month_number, range_parts, year_earlier,
+    Dimension, Figures, GroupedFigures, KeyColumns, YearSplit, month_number, range_parts,
+    year_earlier,
 };
 use lienhoan_domain::text::sort_key;
 use lienhoan_store::{
@@ -20,7 +21,7 @@ use uuid::Uuid;
 use crate::engine::{EngineError, Row, Tx, Value};
 use crate::{Conditions, SqlStore, params, scope_param};
 
-fn grouped_row(r: &Row) -> Result<GroupedFigures, EngineError> {
+pub(crate) fn grouped_row(r: &Row) -> Result<GroupedFigures, EngineError> {
     let month = r
         .opt_int("month")?
         .map(|month| {
@@ -97,10 +98,8 @@ fn sums(alias: &str) -> String {
 }
 
 /// Counters summed over a cluster's members, each counting only for the days it was a member.
-/// Each member's days in the range are split like any range (`domain::stats::range_parts`):
-/// its whole months come from the monthly rollup, the days before and after them (the range's
-/// edges, the months it joined or left) from the daily counters. Each read is an index range
-/// per member, so its cost follows the counters in those ranges, not the member's incidents.
+/// Whole years come from the cluster's yearly counters when the grouping needs neither the
+/// member nor the month; the days around them member by member ([`member_figures`]).
 async fn cluster_figures(
     tx: &mut dyn Tx,
     cluster: Uuid,
@@ -108,6 +107,14 @@ async fn cluster_figures(
     from: Date,
     to: Date,
 ) -> Result<Vec<Row>, EngineError> {
+    let split = if columns.organisation || columns.month {
+        YearSplit {
+            years: None,
+            rest: vec![(from, to)],
+        }
+    } else {
+        YearSplit::of(from, to)
+    };
     let memberships = tx
         .query(
             "SELECT organisation_id, joined_on, left_on FROM cluster_memberships
@@ -115,16 +122,51 @@ async fn cluster_figures(
             params![cluster],
         )
         .await?;
-    let (mut days, mut months) = (Vec::new(), Vec::new());
+    let mut ranges = Vec::new();
     for membership in &memberships {
         let organisation = membership.uuid("organisation_id")?;
         let span = Span {
             joined_on: membership.date("joined_on")?,
             left_on: membership.opt_date("left_on")?,
         };
-        let Some((first, last)) = span.days_within(from, to) else {
-            continue;
-        };
+        ranges.extend(
+            split
+                .rest
+                .iter()
+                .filter_map(|&(a, b)| span.days_within(a, b))
+                .map(|(first, last)| (organisation, first, last)),
+        );
+    }
+    let mut rows = member_figures(tx, ranges, columns).await?;
+    if let Some((first, last)) = split.years {
+        // A year reads as its January, which is all a grouping by year looks at.
+        let (select, group) = select_grouped(columns, "k.year * 100 + 1");
+        rows.extend(
+            tx.query(
+                &format!(
+                    "SELECT {select} FROM cluster_counters_yearly k
+                     WHERE k.cluster_id = $1 AND k.year >= $2 AND k.year <= $3 {group}"
+                ),
+                params![cluster, i64::from(first), i64::from(last)],
+            )
+            .await?,
+        );
+    }
+    Ok(rows)
+}
+
+/// Counters summed over organisations, each over its own inclusive range of days. Each range
+/// is split like any range (`domain::stats::range_parts`): its whole months come from the
+/// monthly rollup, the days before and after them from the daily counters. Each read is an
+/// index range per organisation, so its cost follows the counters in those ranges, not the
+/// organisation's incidents.
+pub(crate) async fn member_figures(
+    tx: &mut dyn Tx,
+    ranges: Vec<(Uuid, Date, Date)>,
+    columns: KeyColumns,
+) -> Result<Vec<Row>, EngineError> {
+    let (mut days, mut months) = (Vec::new(), Vec::new());
+    for (organisation, first, last) in ranges {
         let parts = range_parts(first, last, false);
         days.extend(
             parts

@@ -1,16 +1,18 @@
-//! Concurrent writers: one audit chain, distinct regulation versions, one admitted join.
+//! Concurrent writers: one audit chain, distinct regulation versions, one admitted join,
+//! incidents counted once.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use lienhoan_domain::access::Actor;
+use lienhoan_domain::access::{Actor, Role};
 use lienhoan_domain::organisation::{OrgKind, OrganisationInput};
+use lienhoan_domain::stats::Dimension;
 use time::Duration;
 use time::macros::date;
 use uuid::Uuid;
 
 use super::fixtures::*;
-use crate::{OrganisationQuery, Store, StoreError};
+use crate::{OrganisationQuery, StatisticsQuery, Store, StoreError};
 
 // ---------------------------------------------------------------------------------------------
 // 10. Concurrency
@@ -192,4 +194,94 @@ pub async fn concurrent_overlapping_joins_admit_one(store: Arc<dyn Store>) {
         (1, 1),
         "overlapping memberships were stored: {members:?}"
     );
+}
+
+/// Incidents recorded at once, while a member's dates change, each count once: in the audit
+/// chain, which does not fork, in the nation's figures, and in the cluster's for the days
+/// each unit was a member, whichever write came first.
+pub async fn concurrent_incidents_count_once(store: Arc<dyn Store>) {
+    let g = import_incident_geo(store.as_ref()).await;
+    let a = organisation(store.as_ref(), "Công an huyện Sơn Dương", &g.geo.son_duong).await;
+    let b = organisation(store.as_ref(), "Công an huyện Sông Lô", &g.geo.song_lo).await;
+    let k = cluster(
+        store.as_ref(),
+        "Cụm Sông Lô – Sơn Dương",
+        date!(2018 - 01 - 24),
+    )
+    .await;
+    join(store.as_ref(), &k, &a, date!(2018 - 01 - 24), None).await;
+    let b_membership = join(store.as_ref(), &k, &b, date!(2018 - 01 - 24), None).await;
+    let admin = user(store.as_ref(), "quan.tri", None, Role::Admin).await;
+    let mut tasks: Vec<_> = (0..24)
+        .map(|i| {
+            let store = store.clone();
+            let admin = admin.clone();
+            let (org, commune) = if i % 2 == 0 {
+                (a.id, g.tu_thinh.clone())
+            } else {
+                (b.id, g.quang_yen.clone())
+            };
+            // A's incidents on 1, 3, 5 ... March 2020; B's on 2, 4 ... 24 March.
+            let day = date!(2020 - 03 - 01) + Duration::days(i);
+            let input = incident_input(&commune, vn_time(day, 10, 0), "criminal.theft");
+            tokio::spawn(async move { store.create_incident(&admin, org, &input).await.map(drop) })
+        })
+        .collect();
+    let moving = {
+        let store = store.clone();
+        let (cluster, org) = (k.id, b.clone());
+        tokio::spawn(async move {
+            // B leaves on 13 March: its six incidents before that stay in the cluster.
+            let left = Some(date!(2020 - 03 - 13));
+            store
+                .update_member(
+                    &Actor::system(),
+                    cluster,
+                    b_membership,
+                    &membership(&org, date!(2018 - 01 - 24), left),
+                )
+                .await
+                .map(drop)
+        })
+    };
+    tasks.insert(12, moving);
+    for task in tasks {
+        task.await
+            .expect("the task ran")
+            .expect("the write succeeded");
+    }
+    let total = audit_total(store.as_ref()).await;
+    assert_eq!(
+        store.verify_audit(&|_| {}).await.unwrap(),
+        Ok(total as u64),
+        "the chain did not fork"
+    );
+    let year = |cluster: Option<Uuid>, group_by: &[Dimension]| StatisticsQuery {
+        cluster_id: cluster,
+        from: date!(2020 - 01 - 01),
+        to: date!(2020 - 12 - 31),
+        group_by: group_by.to_vec(),
+        compare_previous_year: false,
+    };
+    let incidents = |query: StatisticsQuery| {
+        let (store, admin) = (store.clone(), admin.clone());
+        async move {
+            statistics_of(store.as_ref(), &admin, &query)
+                .await
+                .total
+                .incidents
+        }
+    };
+    assert_eq!(incidents(year(None, &[Dimension::Category])).await, 24);
+    for group_by in [
+        &[Dimension::Category][..],
+        &[Dimension::Unit],
+        &[Dimension::Month],
+    ] {
+        assert_eq!(
+            incidents(year(Some(k.id), group_by)).await,
+            12 + 6,
+            "cluster by {group_by:?}"
+        );
+    }
 }

@@ -139,6 +139,7 @@ macro_rules! contract_tests {
             verify_during_writes_sees_a_whole_chain,
             concurrent_regulations_get_distinct_versions,
             concurrent_overlapping_joins_admit_one,
+            concurrent_incidents_count_once,
         );
     };
     (@borrowed $fresh:path; $($case:ident),* $(,)?) => {

@@ -1020,6 +1020,7 @@ const LAST_DAY: Date = date!(2022 - 12 - 31);
 
 struct Unit {
     org: Organisation,
+    membership: Uuid,
     communes: Vec<Uuid>,
     joined_on: Date,
     left_on: Option<Date>,
@@ -1332,7 +1333,7 @@ pub async fn statistics_match_a_scan_of_random_writes(store: &dyn Store) {
         let mut units = Vec::new();
         for (index, (name, unit, communes, joined_on, left_on)) in spec.into_iter().enumerate() {
             let org = organisation(store, &format!("{name} ({seed:x})"), unit).await;
-            join(store, &k, &org, joined_on, left_on).await;
+            let membership = join(store, &k, &org, joined_on, left_on).await;
             units.push(Unit {
                 officer: user(
                     store,
@@ -1349,6 +1350,7 @@ pub async fn statistics_match_a_scan_of_random_writes(store: &dyn Store) {
                 )
                 .await,
                 org,
+                membership,
                 communes,
                 joined_on,
                 left_on,
@@ -1358,6 +1360,33 @@ pub async fn statistics_match_a_scan_of_random_writes(store: &dyn Store) {
         let mut live: Vec<Live> = Vec::new();
         for op in 0..OPERATIONS {
             let context = format!("seed {seed:x}, operation {op}");
+            if op % 20 == 10 {
+                // A member's dates move after its incidents are recorded: corrected, or the
+                // member removed and admitted again.
+                let unit = &mut units[rng.below(4) as usize];
+                let joined_on = date!(2018 - 01 - 01) + Duration::days(rng.below(1500) as i64);
+                let left_on = rng
+                    .chance(50)
+                    .then(|| joined_on + Duration::days(1 + rng.below(1500) as i64));
+                if rng.chance(50) {
+                    store
+                        .update_member(
+                            &Actor::system(),
+                            k.id,
+                            unit.membership,
+                            &membership(&unit.org, joined_on, left_on),
+                        )
+                        .await
+                        .unwrap_or_else(|e| panic!("{context}: move a member: {e:?}"));
+                } else {
+                    store
+                        .remove_member(&Actor::system(), k.id, unit.membership)
+                        .await
+                        .unwrap_or_else(|e| panic!("{context}: remove a member: {e:?}"));
+                    unit.membership = join(store, &k, &unit.org, joined_on, left_on).await;
+                }
+                (unit.joined_on, unit.left_on) = (joined_on, left_on);
+            }
             let roll = rng.below(100);
             if live.is_empty() || roll < 45 {
                 let unit = rng.below(units.len() as u64) as usize;
