@@ -55,7 +55,13 @@ impl Lock {
             Self::Write => ("pg_advisory_xact_lock", WRITE),
             Self::Insert => ("pg_advisory_xact_lock_shared", WRITE),
         };
-        AssertSqlSafe(format!("BEGIN; SELECT {function}({key})"))
+        // A write's statements are inserts and lookups by key, whose best plan does not
+        // depend on the values: planning them on every execution was a third of the
+        // server's time under the benchmark's ingest, so they keep the plans PostgreSQL
+        // caches.
+        AssertSqlSafe(format!(
+            "BEGIN; SELECT {function}({key}); SET LOCAL plan_cache_mode = auto"
+        ))
     }
 }
 
@@ -100,7 +106,8 @@ impl PostgresEngine {
         // same statement serves a commune officer who sees a few hundred incidents and an
         // administrator who sees all of them: a plan made once for both (a generic plan,
         // which PostgreSQL switches prepared statements to) fits neither, so every
-        // execution is planned for its own values.
+        // execution is planned for its own values. Write transactions go back to the
+        // default (see `Lock::begin`).
         let options = PgConnectOptions::from_str(url)
             .map_err(other)?
             .options([("jit", "off"), ("plan_cache_mode", "force_custom_plan")]);
@@ -135,6 +142,7 @@ impl PostgresEngine {
 
     async fn begin(&self, statement: impl SqlSafeStr) -> Result<PgTx, EngineError> {
         Ok(PgTx {
+            pending: PendingInserts::default(),
             tx: self
                 .pool
                 .begin_with(statement)
@@ -190,6 +198,112 @@ impl Engine for PostgresEngine {
 
 struct PgTx {
     tx: Transaction<'static, Postgres>,
+    pending: PendingInserts,
+}
+
+impl PgTx {
+    async fn flush(&mut self) -> Result<(), EngineError> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let pending = std::mem::take(&mut self.pending);
+        self.send(pending).await
+    }
+
+    async fn send(&mut self, inserts: PendingInserts) -> Result<(), EngineError> {
+        let (sql, args) = inserts.statement()?;
+        sqlx::query_with(AssertSqlSafe(sql), args)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(engine_error)?;
+        Ok(())
+    }
+}
+
+/// Rows an insert may have and still wait for the transaction's next statement.
+const PENDING_ROWS_MAX: usize = 100;
+
+/// Inserts not yet sent. A write records an incident as an insert into each of several
+/// tables (the record, its daily counter and the rollups), none reading another, so they go
+/// to the server as one statement, each insert a data-modifying `WITH` part, in one round
+/// trip where they would take one each. A statement sees none of its own parts' changes, so
+/// the inserts wait only until the transaction's next statement, and only one per table:
+/// everything read or written later sees them.
+#[derive(Default)]
+struct PendingInserts(Vec<PendingInsert>);
+
+struct PendingInsert {
+    table: String,
+    columns: String,
+    tail: String,
+    types: Vec<&'static str>,
+    arrays: Vec<ColumnArray>,
+}
+
+impl PendingInserts {
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn has(&self, table: &str) -> bool {
+        self.0.iter().any(|insert| insert.table == table)
+    }
+
+    fn push(
+        &mut self,
+        table: &str,
+        columns: &[&str],
+        tail: &str,
+        rows: Vec<Vec<Value>>,
+    ) -> Result<(), EngineError> {
+        let types = rows
+            .first()
+            .map_or_else(Vec::new, |first| first.iter().map(array_type).collect());
+        self.0.push(PendingInsert {
+            table: table.to_owned(),
+            columns: columns.join(", "),
+            tail: tail.to_owned(),
+            types,
+            arrays: column_arrays(columns.len(), rows)?,
+        });
+        Ok(())
+    }
+
+    /// The inserts as one statement: every one but the last as a `WITH` part.
+    fn statement(self) -> Result<(String, PgArguments), EngineError> {
+        let mut parts = Vec::with_capacity(self.0.len());
+        let mut args = PgArguments::default();
+        let mut next = 1;
+        for insert in self.0 {
+            let arrays: Vec<String> = insert
+                .types
+                .iter()
+                .enumerate()
+                .map(|(i, kind)| format!("${}::{kind}[]", next + i))
+                .collect();
+            next += arrays.len();
+            parts.push(format!(
+                "INSERT INTO {} ({}) SELECT * FROM UNNEST({}) WHERE true {}",
+                insert.table,
+                insert.columns,
+                arrays.join(", "),
+                insert.tail
+            ));
+            for array in insert.arrays {
+                array.add_to(&mut args)?;
+            }
+        }
+        let last = parts.pop().unwrap_or_default();
+        if parts.is_empty() {
+            return Ok((last, args));
+        }
+        let with: Vec<String> = parts
+            .iter()
+            .enumerate()
+            .map(|(n, part)| format!("insert{n} AS ({part})"))
+            .collect();
+        Ok((format!("WITH {} {last}", with.join(", ")), args))
+    }
 }
 
 fn arguments(params: Vec<Value>) -> Result<PgArguments, EngineError> {
@@ -281,8 +395,8 @@ impl ColumnArray {
     }
 }
 
-/// The rows as one array parameter per column, typed by the first row.
-fn column_arrays(width: usize, rows: Vec<Vec<Value>>) -> Result<PgArguments, EngineError> {
+/// The rows as one array per column, typed by the first row.
+fn column_arrays(width: usize, rows: Vec<Vec<Value>>) -> Result<Vec<ColumnArray>, EngineError> {
     let mut arrays: Vec<ColumnArray> = match rows.first() {
         Some(first) => first
             .iter()
@@ -301,11 +415,7 @@ fn column_arrays(width: usize, rows: Vec<Vec<Value>>) -> Result<PgArguments, Eng
             array.push(value)?;
         }
     }
-    let mut args = PgArguments::default();
-    for array in arrays {
-        array.add_to(&mut args)?;
-    }
-    Ok(args)
+    Ok(arrays)
 }
 
 fn decode_value(row: &PgRow, i: usize) -> Result<Value, EngineError> {
@@ -352,6 +462,7 @@ fn decode(rows: Vec<PgRow>) -> Result<Vec<Row>, EngineError> {
 #[async_trait]
 impl Tx for PgTx {
     async fn execute(&mut self, sql: &str, params: Vec<Value>) -> Result<u64, EngineError> {
+        self.flush().await?;
         let done = sqlx::query_with(sqlx::AssertSqlSafe(sql.to_owned()), arguments(params)?)
             .execute(&mut *self.tx)
             .await
@@ -360,6 +471,7 @@ impl Tx for PgTx {
     }
 
     async fn query(&mut self, sql: &str, params: Vec<Value>) -> Result<Vec<Row>, EngineError> {
+        self.flush().await?;
         let rows = sqlx::query_with(sqlx::AssertSqlSafe(sql.to_owned()), arguments(params)?)
             .fetch_all(&mut *self.tx)
             .await
@@ -369,7 +481,9 @@ impl Tx for PgTx {
 
     /// One `INSERT … SELECT FROM UNNEST` of a typed array per column: the statement is the same
     /// whatever the number of rows, so it is parsed once per connection, and a chunk of rows
-    /// travels as a few arrays instead of thousands of parameters.
+    /// travels as a few arrays instead of thousands of parameters. An insert that fits in one
+    /// statement waits for the transaction's next statement, and inserts waiting together go
+    /// as one (see [`PendingInserts`]).
     async fn insert_many(
         &mut self,
         table: &str,
@@ -378,37 +492,31 @@ impl Tx for PgTx {
         rows: Vec<Vec<Value>>,
         after_each: &mut (dyn FnMut(usize) + Send),
     ) -> Result<(), EngineError> {
-        let Some(first) = rows.first() else {
+        if rows.is_empty() {
             return Ok(());
-        };
-        let arrays: Vec<String> = first
-            .iter()
-            .enumerate()
-            .map(|(i, value)| format!("${}::{}[]", i + 1, array_type(value)))
-            .collect();
-        let sql = format!(
-            "INSERT INTO {table} ({}) SELECT * FROM UNNEST({}) WHERE true {tail}",
-            columns.join(", "),
-            arrays.join(", ")
-        );
+        }
+        if rows.len() <= PENDING_ROWS_MAX && !self.pending.has(table) {
+            let count = rows.len();
+            self.pending.push(table, columns, tail, rows)?;
+            after_each(count);
+            return Ok(());
+        }
+        self.flush().await?;
         let mut written = 0;
         let mut rows = rows.into_iter().peekable();
         while rows.peek().is_some() {
             let chunk: Vec<Vec<Value>> = rows.by_ref().take(ROWS_PER_STATEMENT).collect();
             written += chunk.len();
-            sqlx::query_with(
-                sqlx::AssertSqlSafe(sql.clone()),
-                column_arrays(columns.len(), chunk)?,
-            )
-            .execute(&mut *self.tx)
-            .await
-            .map_err(engine_error)?;
+            let mut one = PendingInserts::default();
+            one.push(table, columns, tail, chunk)?;
+            self.send(one).await?;
             after_each(written);
         }
         Ok(())
     }
 
     async fn execute_script(&mut self, sql: &str) -> Result<(), EngineError> {
+        self.flush().await?;
         sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
             .execute(&mut *self.tx)
             .await
@@ -428,7 +536,8 @@ impl Tx for PgTx {
         Ok(())
     }
 
-    async fn commit(self: Box<Self>) -> Result<(), EngineError> {
+    async fn commit(mut self: Box<Self>) -> Result<(), EngineError> {
+        self.flush().await?;
         self.tx.commit().await.map_err(engine_error)
     }
 }

@@ -61,27 +61,47 @@ pub async fn record(tx: &mut dyn Tx, actor: &Actor, change: Change<'_>) -> Resul
         hash: String::new(),
     };
     entry.hash = entry_hash(&entry);
-    tx.execute(
-        "INSERT INTO audit_log (seq, id, at, actor_id, actor_name, action, target_kind, target_id, summary, prev_hash, hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        crate::params![
-            entry.seq,
-            entry.id,
-            entry.at,
-            entry.actor_id,
-            entry.actor_name.as_str(),
-            entry.action.as_str(),
-            entry.target_kind.as_str(),
-            entry.target_id,
-            entry.summary.to_string(),
-            entry.prev_hash.as_str(),
-            entry.hash.as_str(),
+    let row = crate::params![
+        entry.seq,
+        entry.id,
+        entry.at,
+        entry.actor_id,
+        entry.actor_name.as_str(),
+        entry.action.as_str(),
+        entry.target_kind.as_str(),
+        entry.target_id,
+        entry.summary.to_string(),
+        entry.prev_hash.as_str(),
+        entry.hash.as_str(),
+    ];
+    tx.insert_many(
+        "audit_log",
+        &[
+            "seq",
+            "id",
+            "at",
+            "actor_id",
+            "actor_name",
+            "action",
+            "target_kind",
+            "target_id",
+            "summary",
+            "prev_hash",
+            "hash",
         ],
+        "",
+        vec![row],
+        &mut |_| {},
     )
     .await?;
-    tx.execute(
-        "UPDATE audit_head SET hash = $1 WHERE id = 1",
-        params![entry.hash.as_str()],
+    // The head row exists; written as an insert, the new hash can go with the entry in one
+    // statement where the engine batches inserts (see `Tx::insert_many`).
+    tx.insert_many(
+        "audit_head",
+        &["id", "seq", "hash"],
+        "ON CONFLICT (id) DO UPDATE SET hash = excluded.hash",
+        vec![params![1i64, entry.seq, entry.hash.as_str()]],
+        &mut |_| {},
     )
     .await?;
     Ok(())

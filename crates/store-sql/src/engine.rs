@@ -220,7 +220,9 @@ pub trait Tx: Send {
     async fn query(&mut self, sql: &str, params: Vec<Value>) -> Result<Vec<Row>, EngineError>;
     /// Inserts `rows` (each one value per column) into `table` in as few statements as the
     /// engine allows, telling `after_each` statement how many rows are written so far. `tail`
-    /// follows the rows: an `ON CONFLICT` clause, or nothing.
+    /// follows the rows: an `ON CONFLICT` clause, or nothing. An engine may hold a small insert
+    /// back until the transaction's next statement, to send several in one round trip; its
+    /// errors then come from that statement, and every later statement sees its rows.
     async fn insert_many(
         &mut self,
         table: &str,

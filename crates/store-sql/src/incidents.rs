@@ -399,9 +399,11 @@ impl IncidentStore for SqlStore {
             &mut counters,
         )
         .await?;
-        insert_rows(tx.as_mut(), &[(incident.clone(), shared)], &|_| {}).await?;
+        // The counters read the memberships first; then the record and its counter rows can
+        // go together (see `Tx::insert_many`).
         counters.add(&incident, 1);
         counters.write(tx.as_mut()).await?;
+        insert_rows(tx.as_mut(), &[(incident.clone(), shared)], &|_| {}).await?;
         if input.cross_border {
             let day = local_date(incident.input.occurred_at);
             let event = LiveEvent {
