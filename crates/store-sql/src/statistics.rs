@@ -362,6 +362,30 @@ async fn labels(
     Ok(names)
 }
 
+/// Each distinct value's place when labels sort in Vietnamese order (codes, months and years
+/// as they are). A report's rows repeat a few dozen values (provinces, categories), so each
+/// collation key is made once and rows compare by small numbers.
+fn ranks<'a>(
+    values: impl Iterator<Item = &'a String>,
+    label: &impl Fn(&String) -> String,
+) -> HashMap<&'a String, usize> {
+    let distinct: BTreeSet<&String> = values.collect();
+    let mut ordered: Vec<(Vec<u8>, &String)> = distinct
+        .into_iter()
+        .map(|value| (sort_key(&label(value)), value))
+        .collect();
+    ordered.sort();
+    let mut ranks = HashMap::with_capacity(ordered.len());
+    let mut rank = 0;
+    for (i, (key, value)) in ordered.iter().enumerate() {
+        if i > 0 && ordered[i - 1].0 != *key {
+            rank = i;
+        }
+        ranks.insert(*value, rank);
+    }
+    ranks
+}
+
 #[async_trait]
 impl StatisticsStore for SqlStore {
     async fn statistics(&self, actor: &Actor, query: &StatisticsQuery) -> StoreResult<Statistics> {
@@ -391,8 +415,8 @@ impl StatisticsStore for SqlStore {
         }
         let names = labels(tx.as_mut(), &query.group_by, &keys).await?;
         let label = |value: &String| names.get(value).cloned().unwrap_or_else(|| value.clone());
-        // Names sort in Vietnamese order; codes, months and years as they are.
-        keys.sort_by_cached_key(|key| key.iter().map(|v| sort_key(&label(v))).collect::<Vec<_>>());
+        let ranks = ranks(keys.iter().flat_map(|key| key.iter()), &label);
+        keys.sort_by_cached_key(|key| key.iter().map(|v| ranks[v]).collect::<Vec<_>>());
         let rows = keys
             .into_iter()
             .map(|key| StatisticsRow {
@@ -415,5 +439,34 @@ impl StatisticsStore for SqlStore {
             previous_from: previous_range.map(|r| r.0),
             previous_to: previous_range.map(|r| r.1),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranks_follow_vietnamese_order_of_the_labels() {
+        let names: HashMap<&str, &str> = [
+            ("p1", "Đà Nẵng"),
+            ("p2", "Cà Mau"),
+            ("p3", "Điện Biên"),
+            ("p4", "Cà Mau"),
+            ("p5", "Dak Lak"),
+        ]
+        .into();
+        let label = |v: &String| names.get(v.as_str()).map_or(v.clone(), |n| n.to_string());
+        let values: Vec<String> = ["p1", "p2", "p3", "p4", "p5", "2024", "p1"]
+            .map(String::from)
+            .to_vec();
+        let ranks = ranks(values.iter(), &label);
+        let rank = |v: &str| ranks[&v.to_string()];
+        assert_eq!(ranks.len(), 6, "one rank per distinct value");
+        assert!(rank("2024") < rank("p2"), "digits before letters");
+        assert_eq!(rank("p2"), rank("p4"), "equal labels share a place");
+        assert!(rank("p2") < rank("p5"), "c before d");
+        assert!(rank("p5") < rank("p1"), "d before đ");
+        assert!(rank("p1") < rank("p3"), "đa before đi");
     }
 }
