@@ -207,7 +207,14 @@ impl PgTx {
             return Ok(());
         }
         let pending = std::mem::take(&mut self.pending);
-        self.send(pending).await
+        // Reported by a later statement, a unique violation would read as that statement's
+        // own (a taken username, say); it is the held-back insert's, so it is reported as such.
+        self.send(pending).await.map_err(|e| match e {
+            EngineError::Unique(message) => {
+                EngineError::Other(format!("a held-back insert: {message}"))
+            }
+            e => e,
+        })
     }
 
     async fn send(&mut self, inserts: PendingInserts) -> Result<(), EngineError> {

@@ -109,3 +109,46 @@ fn database_names_replace_the_path() {
         assert_eq!(with_database(url, "x"), expected, "{url}");
     }
 }
+
+/// A small insert held back until the next statement is seen by it, and its unique violation
+/// is reported as the insert's, not as that statement's own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn held_back_inserts_are_seen_and_their_errors_named() {
+    use lienhoan_store_sql::engine::{Engine, EngineError, Value};
+    let Ok(url) = std::env::var(URL_VAR) else {
+        assert!(
+            std::env::var_os(REQUIRE_VAR).is_none(),
+            "{REQUIRE_VAR} is set but {URL_VAR} is not"
+        );
+        return;
+    };
+    let engine = PostgresEngine::open(&url)
+        .await
+        .expect("the database opens");
+    let mut tx = engine.write().await.expect("a write transaction");
+    tx.execute_script("CREATE TEMP TABLE held (id BIGINT PRIMARY KEY) ON COMMIT DROP")
+        .await
+        .unwrap();
+    let row = || vec![vec![Value::Int(Some(1))]];
+    tx.insert_many("held", &["id"], "", row(), &mut |_| {})
+        .await
+        .unwrap();
+    let rows = tx
+        .query("SELECT COUNT(*) AS n FROM held", vec![])
+        .await
+        .unwrap();
+    assert_eq!(
+        rows[0].int("n").unwrap(),
+        1,
+        "the next statement sees the row"
+    );
+    tx.insert_many("held", &["id"], "", row(), &mut |_| {})
+        .await
+        .expect("held back, not yet sent");
+    match tx.execute("SELECT 1", vec![]).await {
+        Err(EngineError::Other(message)) => {
+            assert!(message.contains("held-back insert"), "{message}")
+        }
+        other => panic!("the duplicate is the held-back insert's error: {other:?}"),
+    }
+}

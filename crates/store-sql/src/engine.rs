@@ -222,7 +222,8 @@ pub trait Tx: Send {
     /// engine allows, telling `after_each` statement how many rows are written so far. `tail`
     /// follows the rows: an `ON CONFLICT` clause, or nothing. An engine may hold a small insert
     /// back until the transaction's next statement, to send several in one round trip; its
-    /// errors then come from that statement, and every later statement sees its rows.
+    /// errors then come from that statement, and every later statement sees its rows. A
+    /// caller that must tell a unique violation apart uses `execute`.
     async fn insert_many(
         &mut self,
         table: &str,
