@@ -61,6 +61,7 @@ pub async fn record(tx: &mut dyn Tx, actor: &Actor, change: Change<'_>) -> Resul
         hash: String::new(),
     };
     entry.hash = entry_hash(&entry);
+    // In the order of [`COLUMNS`], which every read of the log names too.
     let row = crate::params![
         entry.seq,
         entry.id,
@@ -74,26 +75,9 @@ pub async fn record(tx: &mut dyn Tx, actor: &Actor, change: Change<'_>) -> Resul
         entry.prev_hash.as_str(),
         entry.hash.as_str(),
     ];
-    tx.insert_many(
-        "audit_log",
-        &[
-            "seq",
-            "id",
-            "at",
-            "actor_id",
-            "actor_name",
-            "action",
-            "target_kind",
-            "target_id",
-            "summary",
-            "prev_hash",
-            "hash",
-        ],
-        "",
-        vec![row],
-        &mut |_| {},
-    )
-    .await?;
+    let columns: Vec<&str> = COLUMNS.split(", ").collect();
+    tx.insert_many("audit_log", &columns, "", vec![row], &mut |_| {})
+        .await?;
     // The head row exists; written as an insert, the new hash can go with the entry in one
     // statement where the engine batches inserts (see `Tx::insert_many`).
     tx.insert_many(

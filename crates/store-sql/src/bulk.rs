@@ -1,8 +1,12 @@
 //! Many rows in few statements, as multi-row `INSERT … VALUES`: a bulk write crosses to the
 //! engine once per chunk instead of once per row. Engines without a faster way use this for
-//! [`Tx::insert_many`].
+//! [`Tx::insert_many`]. Reads of many ids go the same way ([`rows_with_ids`]).
 
-use crate::engine::{EngineError, Tx, Value};
+use std::collections::BTreeSet;
+
+use uuid::Uuid;
+
+use crate::engine::{EngineError, Row, Tx, Value};
 
 /// Parameters per statement, under SQLite's limit of 32,766 and PostgreSQL's of 65,535.
 pub const PARAMETERS_PER_STATEMENT: usize = 30_000;
@@ -50,4 +54,26 @@ pub async fn insert_values(
         after_each(written);
     }
     Ok(())
+}
+
+/// The rows of `select`, which ends with the column to match, whose column is one of `ids`:
+/// a statement per chunk of ids that fits the engines' parameter limits.
+pub(crate) async fn rows_with_ids(
+    tx: &mut dyn Tx,
+    select: &str,
+    ids: BTreeSet<Uuid>,
+) -> Result<Vec<Row>, EngineError> {
+    let ids: Vec<Uuid> = ids.into_iter().collect();
+    let mut rows = Vec::new();
+    for chunk in ids.chunks(PARAMETERS_PER_STATEMENT) {
+        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        rows.extend(
+            tx.query(
+                &format!("{select} IN ({})", placeholders.join(", ")),
+                chunk.iter().copied().map(Value::from).collect(),
+            )
+            .await?,
+        );
+    }
+    Ok(rows)
 }

@@ -144,14 +144,15 @@ async fn spans(
             params![cluster_id, organisation_id, except],
         )
         .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(Span {
-                joined_on: r.date("joined_on")?,
-                left_on: r.opt_date("left_on")?,
-            })
-        })
-        .collect()
+    Ok(rows.iter().map(span).collect::<Result<_, _>>()?)
+}
+
+/// The span of a membership row's `joined_on` and `left_on`.
+pub(crate) fn span(row: &Row) -> Result<Span, EngineError> {
+    Ok(Span {
+        joined_on: row.date("joined_on")?,
+        left_on: row.opt_date("left_on")?,
+    })
 }
 
 async fn organisation_exists(tx: &mut dyn Tx, id: Uuid) -> StoreResult<()> {

@@ -13,8 +13,9 @@ use lienhoan_domain::stats::{
 use time::Date;
 use uuid::Uuid;
 
-use crate::bulk::PARAMETERS_PER_STATEMENT;
-use crate::engine::{EngineError, Row, Tx, Value};
+use crate::bulk::rows_with_ids;
+use crate::clusters::span;
+use crate::engine::{EngineError, Tx, Value};
 use crate::statistics::{grouped_row, member_figures};
 
 /// The tables that sum the daily counters over a longer period, so that a report over whole
@@ -28,10 +29,18 @@ enum Rollup {
     ClusterYear,
 }
 
+/// Where a rollup's rows go: the table, its key columns in the order of
+/// [`RollupKey::values`], and the columns that follow them in a row (a month's first and last
+/// day, see [`RollupChanges::write`]).
+struct RollupTable {
+    name: &'static str,
+    keys: &'static [&'static str],
+    extra: &'static [&'static str],
+}
+
 impl Rollup {
-    /// The table and its key columns, in the order of [`RollupKey::values`].
-    fn table(self) -> (&'static str, &'static [&'static str]) {
-        match self {
+    fn table(self) -> RollupTable {
+        let (name, keys, extra): (_, &'static [&'static str], _) = match self {
             Self::OrganisationMonth => (
                 "incident_counters_monthly",
                 &[
@@ -41,22 +50,29 @@ impl Rollup {
                     "outcome",
                     "month",
                 ],
+                MONTH_BOUNDS,
             ),
             Self::ProvinceMonth => (
                 "incident_counters_province",
                 &["province_id", "category", "outcome", "month"],
+                MONTH_BOUNDS,
             ),
             Self::ProvinceYear => (
                 "incident_counters_province_yearly",
                 &["province_id", "category", "outcome", "year"],
+                &[],
             ),
             Self::ClusterYear => (
                 "cluster_counters_yearly",
                 &["cluster_id", "province_id", "category", "outcome", "year"],
+                &[],
             ),
-        }
+        };
+        RollupTable { name, keys, extra }
     }
 }
+
+const MONTH_BOUNDS: &[&str] = &["month_start", "month_end"];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Period {
@@ -121,15 +137,11 @@ impl RollupChanges {
             tables.entry(key.rollup).or_default().push((row, figures));
         }
         for (rollup, rows) in tables {
-            let (table, keys) = rollup.table();
-            let extra: &[&str] = match rollup {
-                Rollup::OrganisationMonth | Rollup::ProvinceMonth => &["month_start", "month_end"],
-                Rollup::ProvinceYear | Rollup::ClusterYear => &[],
-            };
-            upsert_many(tx, table, keys, extra, rows).await?;
+            let table = rollup.table();
+            upsert_many(tx, table.name, table.keys, table.extra, rows).await?;
         }
-        for ((table, keys), values) in emptied {
-            delete_if_zero(tx, table, keys, values).await?;
+        for (table, values) in emptied {
+            delete_if_zero(tx, table.name, table.keys, values).await?;
         }
         Ok(())
     }
@@ -379,36 +391,10 @@ async fn memberships_of(
                   WHERE organisation_id";
     let mut memberships: HashMap<Uuid, Vec<(Uuid, Span)>> = HashMap::new();
     for row in rows_with_ids(tx, select, organisations).await? {
-        let span = Span {
-            joined_on: row.date("joined_on")?,
-            left_on: row.opt_date("left_on")?,
-        };
         memberships
             .entry(row.uuid("organisation_id")?)
             .or_default()
-            .push((row.uuid("cluster_id")?, span));
+            .push((row.uuid("cluster_id")?, span(&row)?));
     }
     Ok(memberships)
-}
-
-/// The rows of `select`, which ends with the column to match, whose column is one of `ids`:
-/// a statement per chunk of ids that fits the engines' parameter limits.
-async fn rows_with_ids(
-    tx: &mut dyn Tx,
-    select: &str,
-    ids: BTreeSet<Uuid>,
-) -> Result<Vec<Row>, EngineError> {
-    let ids: Vec<Uuid> = ids.into_iter().collect();
-    let mut rows = Vec::new();
-    for chunk in ids.chunks(PARAMETERS_PER_STATEMENT) {
-        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-        rows.extend(
-            tx.query(
-                &format!("{select} IN ({})", placeholders.join(", ")),
-                chunk.iter().copied().map(Value::from).collect(),
-            )
-            .await?,
-        );
-    }
-    Ok(rows)
 }

@@ -85,10 +85,7 @@ async fn visible_parts(
         .await?;
     let mut together: BTreeMap<Uuid, Vec<Span>> = BTreeMap::new();
     for row in &rows {
-        let theirs = Span {
-            joined_on: row.date("joined_on")?,
-            left_on: row.opt_date("left_on")?,
-        };
+        let theirs = crate::clusters::span(row)?;
         let mine = Span {
             joined_on: row.date("my_joined_on")?,
             left_on: row.opt_date("my_left_on")?,

@@ -5,7 +5,6 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use async_trait::async_trait;
 use lienhoan_domain::access::{Actor, Scope};
-use lienhoan_domain::cluster::Span;
 use lienhoan_domain::incident::Outcome;
 use lienhoan_domain::stats::{
     Dimension, Figures, GroupedFigures, KeyColumns, YearSplit, month_number, range_parts,
@@ -18,6 +17,8 @@ use lienhoan_store::{
 use time::{Date, Month};
 use uuid::Uuid;
 
+use crate::bulk::rows_with_ids;
+use crate::clusters::span;
 use crate::engine::{EngineError, Row, Tx, Value};
 use crate::{Conditions, SqlStore, params, scope_param};
 
@@ -125,10 +126,7 @@ async fn cluster_figures(
     let mut ranges = Vec::new();
     for membership in &memberships {
         let organisation = membership.uuid("organisation_id")?;
-        let span = Span {
-            joined_on: membership.date("joined_on")?,
-            left_on: membership.opt_date("left_on")?,
-        };
+        let span = span(membership)?;
         ranges.extend(
             split
                 .rest
@@ -348,14 +346,7 @@ async fn labels(
         if ids.is_empty() {
             continue;
         }
-        let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
-        let rows = tx
-            .query(
-                &format!("{select} WHERE id IN ({})", placeholders.join(", ")),
-                ids.into_iter().map(Value::from).collect(),
-            )
-            .await?;
-        for row in rows {
+        for row in rows_with_ids(tx, &format!("{select} WHERE id"), ids).await? {
             names.insert(row.uuid("id")?.to_string(), row.text("name")?);
         }
     }
