@@ -76,6 +76,10 @@ struct Args {
     work: PathBuf,
     #[arg(long, default_value = "bench/results")]
     results: PathBuf,
+    /// Measure again on the database an earlier run of the same engine and N loaded, skipping
+    /// the load and the bulk comparison (its figures come from the load).
+    #[arg(long)]
+    reuse: bool,
     /// Upper bound of each load phase, in seconds.
     #[arg(long, default_value_t = 30)]
     phase_seconds: u64,
@@ -133,6 +137,21 @@ async fn fresh_postgres(admin_url: &str, name: &str) -> anyhow::Result<String> {
         .batch_execute(&format!("CREATE DATABASE {name}"))
         .await?;
     Ok(with_database(admin_url, name))
+}
+
+/// An empty `incidents` table in a fresh raw database, with the indexes the product's has.
+async fn raw_postgres(args: &Args, product: &str) -> anyhow::Result<tokio_postgres::Client> {
+    let indexes = raw::pg_indexes(&raw::pg_connect(product).await?).await?;
+    let url = fresh_postgres(&args.postgres, "lienhoan_bench_raw").await?;
+    let client = raw::pg_connect(&url).await?;
+    raw::pg_prepare(&client, &indexes).await?;
+    Ok(client)
+}
+
+/// The same on SQLite, in a fresh file at `path`.
+fn raw_sqlite(product: &str, path: &std::path::Path) -> anyhow::Result<rusqlite::Connection> {
+    let indexes = raw::sqlite_indexes(std::path::Path::new(product))?;
+    raw::sqlite_open(path, &indexes)
 }
 
 async fn open_store(location: &str, postgres: bool) -> anyhow::Result<Arc<dyn Store>> {
@@ -252,25 +271,42 @@ async fn bench_engine(args: &Args, engine: EngineName) -> anyhow::Result<(u32, u
     let name = engine.as_str();
     let postgres = engine == EngineName::Postgres;
     let work = args.work.join(format!("{name}-{n}"));
-    let _ = std::fs::remove_dir_all(&work);
-    std::fs::create_dir_all(&work)?;
+    let database = format!("lienhoan_bench_{n}");
+    let loaded_file = work.join("loaded.json");
     std::fs::create_dir_all(&args.results)?;
-    let location = if postgres {
-        fresh_postgres(&args.postgres, &format!("lienhoan_bench_{n}")).await?
-    } else {
-        work.join("lienhoan.db").display().to_string()
-    };
-
     phase(&format!(
         "{name}: planning {n} incidents (seed {})",
         args.seed
     ));
     let plan = Plan::new(args.seed, n, args.clusters)?;
-    phase(&format!("{name}: loading through the Store API"));
-    let store = open_store(&location, postgres).await?;
-    let loaded: Loaded = load::load(store.as_ref(), &plan, &work, true).await?;
-    drop(store);
-    if postgres {
+    let (location, loaded, fresh) = if args.reuse {
+        let location = if postgres {
+            with_database(&args.postgres, &database)
+        } else {
+            work.join("lienhoan.db").display().to_string()
+        };
+        let loaded: Loaded =
+            serde_json::from_slice(&std::fs::read(&loaded_file).with_context(|| {
+                format!("--reuse needs an earlier run's {}", loaded_file.display())
+            })?)?;
+        phase(&format!("{name}: reusing the database loaded earlier"));
+        (location, loaded, false)
+    } else {
+        let _ = std::fs::remove_dir_all(&work);
+        std::fs::create_dir_all(&work)?;
+        let location = if postgres {
+            fresh_postgres(&args.postgres, &database).await?
+        } else {
+            work.join("lienhoan.db").display().to_string()
+        };
+        phase(&format!("{name}: loading through the Store API"));
+        let store = open_store(&location, postgres).await?;
+        let loaded: Loaded = load::load(store.as_ref(), &plan, &work, true).await?;
+        drop(store);
+        std::fs::write(&loaded_file, serde_json::to_vec(&loaded)?)?;
+        (location, loaded, true)
+    };
+    if postgres && fresh {
         // What autovacuum does soon after a load in a default installation; this machine's
         // PostgreSQL runs with autovacuum off, which left the planner without statistics.
         phase(&format!("{name}: ANALYZE after the load"));
@@ -322,32 +358,19 @@ async fn bench_engine(args: &Args, engine: EngineName) -> anyhow::Result<(u32, u
         })
     };
     let phase_time = Duration::from_secs(args.phase_seconds);
-    if !args.smoke {
+    if !args.smoke && fresh {
         phase(&format!(
             "{name}: raw engine, bulk insert of the same {n} rows"
         ));
-        let (raw_bulk_rows, raw_bulk_seconds, raw_single_rows, raw_single_seconds) = if postgres {
-            let indexes = raw::pg_indexes(&raw::pg_connect(&location).await?).await?;
-            let url = fresh_postgres(&args.postgres, "lienhoan_bench_raw").await?;
-            let client = raw::pg_connect(&url).await?;
-            raw::pg_prepare(&client, &indexes).await?;
-            let (br, bs) = raw::pg_bulk(&client, batches()).await?;
-            phase(&format!("{name}: raw engine, one transaction per row"));
-            raw::pg_prepare(&client, &indexes).await?;
-            let (sr, ss) = raw::pg_single(&client, single_rows(50_000), 50_000, phase_time).await?;
-            (br, bs, sr, ss)
+        let (raw_bulk_rows, raw_bulk_seconds) = if postgres {
+            raw::pg_bulk(&raw_postgres(args, &location).await?, batches()).await?
         } else {
-            let indexes = raw::sqlite_indexes(std::path::Path::new(&location))?;
             let path = work.join("raw-bulk.db");
-            let mut conn = raw::sqlite_open(&path, &indexes)?;
-            let (br, bs) = raw::sqlite_bulk(&mut conn, batches())?;
+            let mut conn = raw_sqlite(&location, &path)?;
+            let bulk = raw::sqlite_bulk(&mut conn, batches())?;
             drop(conn);
             let _ = std::fs::remove_file(&path);
-            phase(&format!("{name}: raw engine, one transaction per row"));
-            let path = work.join("raw-single.db");
-            let mut conn = raw::sqlite_open(&path, &indexes)?;
-            let (sr, ss) = raw::sqlite_single(&mut conn, single_rows(50_000), 50_000, phase_time)?;
-            (br, bs, sr, ss)
+            bulk
         };
         let raw_bulk_rate = raw_bulk_rows as f64 / raw_bulk_seconds;
         results["bulk"] = json!({
@@ -361,6 +384,16 @@ async fn bench_engine(args: &Args, engine: EngineName) -> anyhow::Result<(u32, u
             "ratio": bulk_rate / raw_bulk_rate,
             "setup_seconds": loaded.setup_seconds,
         });
+    }
+    if !args.smoke {
+        phase(&format!("{name}: raw engine, one transaction per row"));
+        let (raw_single_rows, raw_single_seconds) = if postgres {
+            let client = raw_postgres(args, &location).await?;
+            raw::pg_single(&client, single_rows(50_000), 50_000, phase_time).await?
+        } else {
+            let mut conn = raw_sqlite(&location, &work.join("raw-single.db"))?;
+            raw::sqlite_single(&mut conn, single_rows(50_000), 50_000, phase_time)?
+        };
         results["ingest"] = json!({
             "raw_rows": raw_single_rows,
             "raw_seconds": raw_single_seconds,
@@ -574,7 +607,12 @@ fn targets(r: &Value) -> Value {
 }
 
 fn write_results(args: &Args, engine: &str, n: u64, results: &Value) -> anyhow::Result<()> {
-    let suffix = if args.smoke { "-smoke" } else { "" };
+    // A reused database has no bulk figures: its file stays beside the full run's.
+    let suffix = match (args.smoke, args.reuse) {
+        (true, _) => "-smoke",
+        (false, true) => "-reused",
+        (false, false) => "",
+    };
     let path = args.results.join(format!("{engine}-{n}{suffix}.json"));
     std::fs::write(&path, serde_json::to_string_pretty(results)? + "\n")?;
     eprintln!("   results written to {}", path.display());
