@@ -259,9 +259,10 @@ impl ExchangeStore for SqlStore {
         let rows = tx
             .query(
                 &format!(
-                    "SELECT {COLUMNS} {FROM} {filter} ORDER BY m.created_at DESC LIMIT $2 OFFSET $3"
+                    // Bounds written out, as in `paged`.
+                    "SELECT {COLUMNS} {FROM} {filter} ORDER BY m.created_at DESC LIMIT {limit} OFFSET {offset}"
                 ),
-                params![org, limit, offset],
+                params![org],
             )
             .await?;
         let mut items = Vec::with_capacity(rows.len());

@@ -32,9 +32,17 @@ const COLUMNS: &str =
     i.created_at, i.updated_at, o.name AS organisation_name, c.kind AS commune_kind,
     c.name AS commune_name";
 
-/// The names an incident is shown with.
-const JOINS: &str = "JOIN organisations o ON o.id = i.organisation_id
-    JOIN admin_units c ON c.id = i.commune_id";
+/// The names an incident is shown with (a macro, so that the page's joins can extend it).
+macro_rules! name_joins {
+    () => {
+        "JOIN organisations o ON o.id = i.organisation_id
+        JOIN admin_units c ON c.id = i.commune_id"
+    };
+}
+const JOINS: &str = name_joins!();
+
+/// A list page's incidents, from their keys, with the names they are shown with.
+const PAGE_JOINS: &str = concat!("JOIN incidents i ON i.id = chosen.id ", name_joins!());
 
 /// A part of what a scoped viewer may see, read on its own from the organisation index: all
 /// of its own incidents, or the shared incidents of an organisation it was in a cluster with,
@@ -332,7 +340,8 @@ fn list_sql<'a>(from: &'a str, filter: &'a str) -> ListSql<'a> {
         count_from: None,
         joins: Some(PageJoins {
             rows: "i",
-            sql: JOINS,
+            key: "id",
+            sql: PAGE_JOINS,
         }),
         filter,
         order_by: NEWEST_FIRST,
@@ -652,7 +661,7 @@ impl IncidentStore for SqlStore {
             format!("FROM ({}) i", selects.join(" UNION ALL "))
         };
         let from = union(
-            "i.*",
+            "i.occurred_at, i.id",
             &format!("ORDER BY {NEWEST_FIRST} LIMIT {}", offset + limit),
         );
         let count_from = union(
