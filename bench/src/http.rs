@@ -73,7 +73,7 @@ impl Server {
     }
 }
 
-/// Resident set size of a process in MiB (VmRSS), or its peak (VmHWM).
+/// A memory figure of a process from its status file (VmRSS, VmHWM, RssAnon), in MiB.
 pub fn rss_mib(pid: u32, field: &str) -> f64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
@@ -160,16 +160,34 @@ pub fn summarise(
     }
 }
 
+/// The largest memory figures sampled under load, in MiB.
+#[derive(Clone, Copy, Default)]
+pub struct Peak {
+    /// All resident pages, the database file's mapped pages among them.
+    pub rss: f64,
+    /// Resident pages of the process's own (anonymous) memory.
+    pub private: f64,
+}
+
+impl Peak {
+    pub fn max(self, other: Peak) -> Peak {
+        Peak {
+            rss: self.rss.max(other.rss),
+            private: self.private.max(other.private),
+        }
+    }
+}
+
 /// `clients` tasks each sending requests made by `request(client_index, sequence)` until
 /// `max_requests` have been sent in all or `max_time` has passed. Also samples the server's
-/// RSS every 100 ms and returns the largest value seen.
+/// memory every 100 ms and returns the largest values seen.
 pub async fn run_load<F>(
     clients: usize,
     max_requests: u64,
     max_time: Duration,
     pid: u32,
     request: F,
-) -> (Latencies, f64)
+) -> (Latencies, Peak)
 where
     F: Fn(usize, u64) -> reqwest::RequestBuilder + Send + Sync + 'static,
 {
@@ -179,9 +197,12 @@ where
     let sampler = {
         let done = done.clone();
         tokio::spawn(async move {
-            let mut peak = 0f64;
+            let mut peak = Peak::default();
             while !done.load(Ordering::Relaxed) {
-                peak = peak.max(rss_mib(pid, "VmRSS:"));
+                peak = peak.max(Peak {
+                    rss: rss_mib(pid, "VmRSS:"),
+                    private: rss_mib(pid, "RssAnon:"),
+                });
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
             peak
@@ -250,6 +271,6 @@ where
     }
     let seconds = started.elapsed().as_secs_f64();
     done.store(true, Ordering::Relaxed);
-    let peak = sampler.await.unwrap_or(f64::NAN);
+    let peak = sampler.await.unwrap_or_default();
     (summarise(all, errors, seconds, first_error), peak)
 }

@@ -19,7 +19,7 @@ use lienhoan_store_sql::engine::Engine;
 use serde_json::{Value, json};
 
 use crate::dataset::{Plan, Rng, fresh_incident};
-use crate::http::{Latencies, Server, get_json, login, rss_mib, run_load, summarise};
+use crate::http::{Latencies, Peak, Server, get_json, login, rss_mib, run_load, summarise};
 use crate::load::{Loaded, PASSWORD};
 use crate::raw::RawRow;
 
@@ -499,7 +499,7 @@ async fn bench_engine(args: &Args, engine: EngineName) -> anyhow::Result<(u32, u
     }
 
     // Reads under 64 concurrent clients.
-    let mut peak_rss = 0f64;
+    let mut peak = Peak::default();
     let mut reads = serde_json::Map::new();
     let workloads: [(&str, bool, Option<&str>); 3] = [
         ("list_officer", false, None),
@@ -513,7 +513,7 @@ async fn bench_engine(args: &Args, engine: EngineName) -> anyhow::Result<(u32, u
         let tokens = officer_tokens.clone();
         let admin = admin.clone();
         let text = text.map(str::to_owned);
-        let (lat, peak) = run_load(64, 100_000, phase_time, server.pid, move |k, _| {
+        let (lat, reads_peak) = run_load(64, 100_000, phase_time, server.pid, move |k, _| {
             let token = if as_admin {
                 &admin
             } else {
@@ -529,7 +529,7 @@ async fn bench_engine(args: &Args, engine: EngineName) -> anyhow::Result<(u32, u
             r
         })
         .await;
-        peak_rss = peak_rss.max(peak);
+        peak = peak.max(reads_peak);
         reads.insert(label.into(), serde_json::to_value(&lat)?);
     }
     results["reads"] = Value::Object(reads);
@@ -548,14 +548,14 @@ async fn bench_engine(args: &Args, engine: EngineName) -> anyhow::Result<(u32, u
     let url = format!("{base}/api/v1/incidents");
     let ingest_client = client.clone();
     let now = time::OffsetDateTime::now_utc();
-    let (ingest, peak) = run_load(32, 100_000, phase_time, server.pid, move |k, seq| {
+    let (ingest, ingest_peak) = run_load(32, 100_000, phase_time, server.pid, move |k, seq| {
         let (token, commune, commune_id) = &officers[k % officers.len()];
         let mut rng = Rng::new(seed ^ 0x1234_5678 ^ seq.wrapping_mul(0x9E37_79B9));
         let body = fresh_incident(&mut rng, commune, *commune_id, now);
         ingest_client.post(&url).bearer_auth(token).json(&body)
     })
     .await;
-    peak_rss = peak_rss.max(peak);
+    peak = peak.max(ingest_peak);
     let raw_single = p(&results, &["ingest", "raw_rows_per_s"]);
     results["ingest"]["product"] = serde_json::to_value(&ingest)?;
     results["ingest"]["product_incidents_per_s"] = json!(ingest.per_second);
@@ -578,8 +578,12 @@ async fn bench_engine(args: &Args, engine: EngineName) -> anyhow::Result<(u32, u
     results["footprint"] = json!({
         "rss_at_rest_mib": rss_rest,
         "rss_at_rest_after_restart_mib": rest_after,
-        "rss_peak_sampled_under_load_mib": peak_rss,
+        "rss_peak_sampled_under_load_mib": peak.rss,
         "rss_high_water_mark_mib": peak_hwm,
+        // SQLite maps the database file: its pages count in the RSS above but are the
+        // kernel's page cache, shared and reclaimed under pressure. This is the memory the
+        // server itself holds.
+        "private_peak_sampled_under_load_mib": peak.private,
         "binary_bytes": std::fs::metadata(&args.server).map(|m| m.len()).unwrap_or(0),
         "cold_start_ms": cold_starts,
         "cold_start_median_ms": cold_starts[cold_starts.len() / 2],
@@ -603,6 +607,7 @@ fn targets(r: &Value) -> Value {
         "bulk_at_least_50_percent_of_raw": p(r, &["bulk", "ratio"]) >= 0.50,
         "reads_p99_at_most_25_ms": reads_p99 <= 25.0,
         "rss_at_most_150_mib": p(r, &["footprint", "rss_high_water_mark_mib"]) <= 150.0,
+        "private_memory_at_most_150_mib": p(r, &["footprint", "private_peak_sampled_under_load_mib"]) <= 150.0,
     })
 }
 
@@ -705,9 +710,10 @@ fn print_tables(r: &Value) {
         );
     }
     println!(
-        "\nfootprint: RSS at rest {:.1} MiB, peak {:.1} MiB (high-water mark), binary {:.1} MiB, cold start {:.0} ms (median of 3)",
+        "\nfootprint: RSS at rest {:.1} MiB, peak {:.1} MiB (high-water mark; private memory {:.1} MiB), binary {:.1} MiB, cold start {:.0} ms (median of 3)",
         p(r, &["footprint", "rss_at_rest_mib"]),
         p(r, &["footprint", "rss_high_water_mark_mib"]),
+        p(r, &["footprint", "private_peak_sampled_under_load_mib"]),
         p(r, &["footprint", "binary_bytes"]) / 1_048_576.0,
         p(r, &["footprint", "cold_start_median_ms"]),
     );
