@@ -187,6 +187,10 @@ impl Engine for PostgresEngine {
         ))
     }
 
+    async fn read_once(&self, sql: &str, params: Vec<Value>) -> Result<Vec<Row>, EngineError> {
+        fetch(&self.pool, sql, params).await
+    }
+
     async fn migration(&self) -> Result<Box<dyn Tx>, EngineError> {
         self.locked(Lock::Migration).await
     }
@@ -194,6 +198,18 @@ impl Engine for PostgresEngine {
     fn subscribe(&self) -> broadcast::Receiver<String> {
         self.events.subscribe()
     }
+}
+
+/// The rows of one statement, on a pooled connection or in a transaction.
+async fn fetch<'c, E>(executor: E, sql: &str, params: Vec<Value>) -> Result<Vec<Row>, EngineError>
+where
+    E: sqlx::Executor<'c, Database = Postgres>,
+{
+    let rows = sqlx::query_with(AssertSqlSafe(sql.to_owned()), arguments(params)?)
+        .fetch_all(executor)
+        .await
+        .map_err(engine_error)?;
+    decode(rows)
 }
 
 struct PgTx {
@@ -479,11 +495,7 @@ impl Tx for PgTx {
 
     async fn query(&mut self, sql: &str, params: Vec<Value>) -> Result<Vec<Row>, EngineError> {
         self.flush().await?;
-        let rows = sqlx::query_with(sqlx::AssertSqlSafe(sql.to_owned()), arguments(params)?)
-            .fetch_all(&mut *self.tx)
-            .await
-            .map_err(engine_error)?;
-        decode(rows)
+        fetch(&mut *self.tx, sql, params).await
     }
 
     /// One `INSERT … SELECT FROM UNNEST` of a typed array per column: the statement is the same

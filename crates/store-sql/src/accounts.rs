@@ -316,10 +316,11 @@ impl AccountStore for SqlStore {
 
     async fn session_actor(&self, token: &str) -> StoreResult<Option<Actor>> {
         let hash = token_hash(token);
-        let mut tx = self.engine.read().await?;
         let with_expiry = USER_SELECT.replacen("SELECT ", "SELECT s.expires_at, ", 1);
-        let rows = tx
-            .query(
+        // Every request asks this, so it is one statement, without a transaction around it.
+        let rows = self
+            .engine
+            .read_once(
                 &format!(
                     "{with_expiry} JOIN sessions s ON s.user_id = u.id
                      WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.disabled = $3"
@@ -327,7 +328,6 @@ impl AccountStore for SqlStore {
                 params![hash.as_str(), now(), false],
             )
             .await?;
-        drop(tx);
         let Some(row) = rows.first() else {
             return Ok(None);
         };

@@ -266,6 +266,12 @@ pub trait Engine: Send + Sync + 'static {
         self.write().await
     }
     async fn read(&self) -> Result<Box<dyn Tx>, EngineError>;
+    /// One reading statement on its own, seeing the moment it starts. An engine whose
+    /// transactions cost round trips of their own (PostgreSQL's `BEGIN` and `ROLLBACK`) runs
+    /// it outside one.
+    async fn read_once(&self, sql: &str, params: Vec<Value>) -> Result<Vec<Row>, EngineError> {
+        self.read().await?.query(sql, params).await
+    }
     /// A write transaction that also holds the lock for schema changes, so that several
     /// servers starting together migrate once.
     async fn migration(&self) -> Result<Box<dyn Tx>, EngineError>;
