@@ -55,13 +55,7 @@ impl Lock {
             Self::Write => ("pg_advisory_xact_lock", WRITE),
             Self::Insert => ("pg_advisory_xact_lock_shared", WRITE),
         };
-        // A write's statements are inserts and lookups by key, whose best plan does not
-        // depend on the values: planning them on every execution was a third of the
-        // server's time under the benchmark's ingest, so they keep the plans PostgreSQL
-        // caches.
-        AssertSqlSafe(format!(
-            "BEGIN; SELECT {function}({key}); SET LOCAL plan_cache_mode = auto"
-        ))
+        AssertSqlSafe(format!("BEGIN; SELECT {function}({key})"))
     }
 }
 
@@ -102,15 +96,14 @@ async fn warn_without_autovacuum(pool: &PgPool) {
 impl PostgresEngine {
     pub async fn open(url: &str) -> Result<Self, EngineError> {
         // Every query here is short; JIT compilation, which the planner starts on cost
-        // estimates alone, took 30 ms of a 4 ms incident list in the benchmark. And the
-        // same statement serves a commune officer who sees a few hundred incidents and an
-        // administrator who sees all of them: a plan made once for both (a generic plan,
-        // which PostgreSQL switches prepared statements to) fits neither, so every
-        // execution is planned for its own values. Write transactions go back to the
-        // default (see `Lock::begin`).
+        // estimates alone, took 30 ms of a 4 ms incident list in the benchmark. Statements
+        // keep PostgreSQL's own choice between planning each execution and reusing a plan:
+        // a viewer's list reads its own parts, so one text no longer serves both a commune
+        // officer and the administrator, and planning every execution was most of a list's
+        // time (a commune officer sees some 30 parts) and a third of ingest's.
         let options = PgConnectOptions::from_str(url)
             .map_err(other)?
-            .options([("jit", "off"), ("plan_cache_mode", "force_custom_plan")]);
+            .options([("jit", "off")]);
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(ACQUIRE_TIMEOUT)
