@@ -279,34 +279,31 @@ async fn bench_engine(args: &Args, engine: EngineName) -> anyhow::Result<(u32, u
         args.seed
     ));
     let plan = Plan::new(args.seed, n, args.clusters)?;
-    let (location, loaded, fresh) = if args.reuse {
-        let location = if postgres {
-            with_database(&args.postgres, &database)
-        } else {
-            work.join("lienhoan.db").display().to_string()
-        };
-        let loaded: Loaded =
-            serde_json::from_slice(&std::fs::read(&loaded_file).with_context(|| {
-                format!("--reuse needs an earlier run's {}", loaded_file.display())
-            })?)?;
-        phase(&format!("{name}: reusing the database loaded earlier"));
-        (location, loaded, false)
-    } else {
+    if !args.reuse {
         let _ = std::fs::remove_dir_all(&work);
         std::fs::create_dir_all(&work)?;
-        let location = if postgres {
-            fresh_postgres(&args.postgres, &database).await?
-        } else {
-            work.join("lienhoan.db").display().to_string()
-        };
+    }
+    let location = if !postgres {
+        work.join("lienhoan.db").display().to_string()
+    } else if args.reuse {
+        with_database(&args.postgres, &database)
+    } else {
+        fresh_postgres(&args.postgres, &database).await?
+    };
+    let loaded: Loaded = if args.reuse {
+        phase(&format!("{name}: reusing the database loaded earlier"));
+        serde_json::from_slice(&std::fs::read(&loaded_file).with_context(|| {
+            format!("--reuse needs an earlier run's {}", loaded_file.display())
+        })?)?
+    } else {
         phase(&format!("{name}: loading through the Store API"));
         let store = open_store(&location, postgres).await?;
-        let loaded: Loaded = load::load(store.as_ref(), &plan, &work, true).await?;
+        let loaded = load::load(store.as_ref(), &plan, &work, true).await?;
         drop(store);
         std::fs::write(&loaded_file, serde_json::to_vec(&loaded)?)?;
-        (location, loaded, true)
+        loaded
     };
-    if postgres && fresh {
+    if postgres && !args.reuse {
         // What autovacuum does soon after a load in a default installation; this machine's
         // PostgreSQL runs with autovacuum off, which left the planner without statistics.
         phase(&format!("{name}: ANALYZE after the load"));
@@ -358,7 +355,7 @@ async fn bench_engine(args: &Args, engine: EngineName) -> anyhow::Result<(u32, u
         })
     };
     let phase_time = Duration::from_secs(args.phase_seconds);
-    if !args.smoke && fresh {
+    if !args.smoke && !args.reuse {
         phase(&format!(
             "{name}: raw engine, bulk insert of the same {n} rows"
         ));
