@@ -1,27 +1,28 @@
-//! The embedded engine: one SQLite file in WAL mode, writes in `BEGIN IMMEDIATE` transactions
-//! on one writing connection, every commit synced to disk before it is acknowledged, reads on
-//! a small pool of their own connections.
+//! The embedded engine: one SQLite file in WAL mode, writes on one writing connection in
+//! groups that share a commit, every commit synced to disk before its writes are acknowledged,
+//! reads on a small pool of their own connections.
 
 mod connections;
 mod transaction;
 mod values;
+mod writer;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use lienhoan_store_sql::engine::{EVENT_BUFFER, Engine, EngineError, Tx, TypeNames};
-use rusqlite::Connection;
 use tokio::sync::broadcast;
 
 use crate::connections::Readers;
-use crate::transaction::{Lease, SqliteTx};
+use crate::transaction::SqliteTx;
+use crate::writer::Writer;
 
 pub struct SqliteEngine {
-    /// Writers queue for this connection in order (tokio's mutex is fair). Left to SQLite
-    /// alone, a writer that finds the lock taken sleeps in growing steps and retries, so under
-    /// concurrent writes the lock sat idle between holders.
-    writer: Arc<tokio::sync::Mutex<Connection>>,
+    /// Writers queue for this connection in order. Left to SQLite alone, a writer that finds
+    /// the lock taken sleeps in growing steps and retries, so under concurrent writes the lock
+    /// sat idle between holders.
+    writer: Arc<Writer>,
     readers: Arc<Readers>,
     /// One process owns a SQLite file, so live events fan out in memory.
     events: broadcast::Sender<String>,
@@ -44,7 +45,7 @@ impl SqliteEngine {
         let writer = connections::open(&path, Duration::ZERO)?;
         let (events, _) = broadcast::channel(EVENT_BUFFER);
         Ok(Self {
-            writer: Arc::new(tokio::sync::Mutex::new(writer)),
+            writer: Writer::new(writer),
             readers: Readers::new(path),
             events,
         })
@@ -62,15 +63,13 @@ impl Engine for SqliteEngine {
     }
 
     async fn write(&self) -> Result<Box<dyn Tx>, EngineError> {
-        let turn = self.writer.clone().lock_owned().await;
-        let tx = SqliteTx::begin(Lease::Write(turn), "BEGIN IMMEDIATE", self.events.clone())?;
-        Ok(Box::new(tx))
+        let turn = self.writer.turn().await?;
+        Ok(Box::new(SqliteTx::write(turn, self.events.clone())))
     }
 
     async fn read(&self) -> Result<Box<dyn Tx>, EngineError> {
         let reader = self.readers.acquire().await?;
-        let tx = SqliteTx::begin(Lease::Read(reader), "BEGIN", self.events.clone())?;
-        Ok(Box::new(tx))
+        Ok(Box::new(SqliteTx::read(reader, self.events.clone())?))
     }
 
     async fn migration(&self) -> Result<Box<dyn Tx>, EngineError> {

@@ -7,20 +7,20 @@
 use async_trait::async_trait;
 use lienhoan_store_sql::bulk::insert_values;
 use lienhoan_store_sql::engine::{EngineError, Row, Tx, Value};
-use std::time::Duration;
 
 use rusqlite::Connection;
 use tokio::runtime::RuntimeFlavor;
-use tokio::sync::{OwnedMutexGuard, broadcast};
+use tokio::sync::broadcast;
 
 use crate::connections::Reader;
-use crate::values::{bind, engine_error, is_busy, placeholders, rows};
+use crate::values::{bind, engine_error, placeholders, rows};
+use crate::writer::Turn;
 
 /// The connection a transaction runs on.
 pub enum Lease {
     Read(Reader),
-    /// The one writing connection; holding it is a writer's turn in the queue.
-    Write(OwnedMutexGuard<Connection>),
+    /// A turn on the one writing connection, inside its batch (see `writer`).
+    Write(Turn),
 }
 
 impl std::ops::Deref for Lease {
@@ -28,13 +28,14 @@ impl std::ops::Deref for Lease {
     fn deref(&self) -> &Connection {
         match self {
             Lease::Read(reader) => reader,
-            Lease::Write(writer) => writer,
+            Lease::Write(turn) => turn.conn(),
         }
     }
 }
 
 pub struct SqliteTx {
-    conn: Lease,
+    /// Taken by the commit.
+    lease: Option<Lease>,
     /// Events to send once the commit succeeds.
     pending: Vec<String>,
     events: broadcast::Sender<String>,
@@ -44,14 +45,10 @@ pub struct SqliteTx {
 /// off the runtime's threads; below, a statement is microseconds of work.
 const BULK_PARAMETERS: usize = 1_000;
 
-/// How long a writer waits for another process (the CLI beside a running server) to release
-/// SQLite's write lock before it is refused as busy.
-const LOCK_PATIENCE: Duration = Duration::from_secs(30);
-
 /// Runs work that may take long (waiting for a lock, a bulk write, a migration) so that the
 /// runtime's other tasks move to another thread meanwhile. A single-threaded runtime (tests)
 /// has nowhere to move them, and runs the work in place.
-fn off_the_runtime<T>(work: impl FnOnce() -> T) -> T {
+pub fn off_the_runtime<T>(work: impl FnOnce() -> T) -> T {
     match tokio::runtime::Handle::try_current() {
         Ok(handle) if handle.runtime_flavor() == RuntimeFlavor::MultiThread => {
             tokio::task::block_in_place(work)
@@ -61,33 +58,33 @@ fn off_the_runtime<T>(work: impl FnOnce() -> T) -> T {
 }
 
 impl SqliteTx {
-    pub fn begin(
-        conn: Lease,
-        statement: &str,
-        events: broadcast::Sender<String>,
-    ) -> Result<Self, EngineError> {
+    /// A reading transaction: one snapshot for all its statements.
+    pub fn read(reader: Reader, events: broadcast::Sender<String>) -> Result<Self, EngineError> {
         // A transaction left open by a rollback that failed would make every later BEGIN on
         // this connection fail.
-        if !conn.is_autocommit() {
-            conn.execute_batch("ROLLBACK").map_err(engine_error)?;
+        if !reader.is_autocommit() {
+            reader.execute_batch("ROLLBACK").map_err(engine_error)?;
         }
-        // Only the writer is opened without patience (see `connections::open`), so only it
-        // waits here for another process's lock.
-        match conn.execute_batch(statement) {
-            Err(e) if is_busy(&e) && matches!(conn, Lease::Write(_)) => off_the_runtime(|| {
-                conn.busy_timeout(LOCK_PATIENCE)?;
-                let begun = conn.execute_batch(statement);
-                conn.busy_timeout(Duration::ZERO)?;
-                begun
-            }),
-            begun => begun,
-        }
-        .map_err(engine_error)?;
-        Ok(Self {
-            conn,
+        reader.execute_batch("BEGIN").map_err(engine_error)?;
+        Ok(Self::on(Lease::Read(reader), events))
+    }
+
+    pub fn write(turn: Turn, events: broadcast::Sender<String>) -> Self {
+        Self::on(Lease::Write(turn), events)
+    }
+
+    fn on(lease: Lease, events: broadcast::Sender<String>) -> Self {
+        Self {
+            lease: Some(lease),
             pending: Vec::new(),
             events,
-        })
+        }
+    }
+
+    fn conn(&self) -> &Connection {
+        self.lease
+            .as_ref()
+            .expect("a transaction holds its connection until it commits")
     }
 
     /// Runs one statement to the end and returns its rows.
@@ -95,7 +92,7 @@ impl SqliteTx {
         let bulk = params.len() > BULK_PARAMETERS;
         let work = || {
             let mut statement = self
-                .conn
+                .conn()
                 .prepare_cached(&placeholders(sql))
                 .map_err(engine_error)?;
             bind(&mut statement, params)?;
@@ -109,12 +106,14 @@ impl SqliteTx {
     }
 }
 
-/// A transaction that ends without a commit rolls back, leaving the connection ready for the
-/// next one.
+/// A reading transaction that ends without a commit rolls back, leaving the connection ready
+/// for the next one; a writer's turn rolls itself back.
 impl Drop for SqliteTx {
     fn drop(&mut self) {
-        if !self.conn.is_autocommit() {
-            let _ = self.conn.execute_batch("ROLLBACK");
+        if let Some(Lease::Read(reader)) = &self.lease
+            && !reader.is_autocommit()
+        {
+            let _ = reader.execute_batch("ROLLBACK");
         }
     }
 }
@@ -124,7 +123,7 @@ impl Tx for SqliteTx {
     async fn execute(&mut self, sql: &str, params: Vec<Value>) -> Result<u64, EngineError> {
         // Stepped to the end like a query, so that a statement with RETURNING runs whole.
         self.run(sql, params)?;
-        Ok(self.conn.changes())
+        Ok(self.conn().changes())
     }
 
     async fn query(&mut self, sql: &str, params: Vec<Value>) -> Result<Vec<Row>, EngineError> {
@@ -143,7 +142,7 @@ impl Tx for SqliteTx {
     }
 
     async fn execute_script(&mut self, sql: &str) -> Result<(), EngineError> {
-        off_the_runtime(|| self.conn.execute_batch(sql)).map_err(engine_error)
+        off_the_runtime(|| self.conn().execute_batch(sql)).map_err(engine_error)
     }
 
     async fn publish(&mut self, payload: String) -> Result<(), EngineError> {
@@ -152,7 +151,11 @@ impl Tx for SqliteTx {
     }
 
     async fn commit(mut self: Box<Self>) -> Result<(), EngineError> {
-        self.conn.execute_batch("COMMIT").map_err(engine_error)?;
+        match self.lease.take() {
+            Some(Lease::Write(turn)) => turn.commit().await?,
+            Some(Lease::Read(reader)) => reader.execute_batch("COMMIT").map_err(engine_error)?,
+            None => {}
+        }
         for payload in std::mem::take(&mut self.pending) {
             // No subscriber is not an error: nobody is watching.
             let _ = self.events.send(payload);
