@@ -510,18 +510,20 @@ async fn execute_directly(database: &str, sql: &'static str) {
     }
 }
 
+fn audit_verify(database: &str) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_lienhoan"))
+        .args(["--database", database, "audit", "verify"])
+        .output()
+        .unwrap()
+}
+
 #[tokio::test]
 async fn audit_verify_finds_an_edited_row() {
     for engine in engines() {
         let server = start(engine).await;
         let database = server.database.clone();
         drop(server);
-        let verify = || {
-            Command::new(env!("CARGO_BIN_EXE_lienhoan"))
-                .args(["--database", &database, "audit", "verify"])
-                .output()
-                .unwrap()
-        };
+        let verify = || audit_verify(&database);
         let intact = verify();
         assert!(
             intact.status.success(),
@@ -872,5 +874,84 @@ async fn a_large_import_with_one_bad_row_writes_nothing() {
             theft >= 3000,
             "{engine}: imported incidents are counted: {theft}"
         );
+    }
+}
+
+/// Writers share commits (on SQLite, a group of them one transaction), so the server is killed
+/// while many are in flight: every write it acknowledged must be there after the restart, and
+/// the audit chain must still verify.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_acknowledged_write_survives_a_killed_server() {
+    const POSTERS: usize = 16;
+    const ACKS_BEFORE_THE_KILL: usize = 200;
+    for engine in engines() {
+        let mut server = start(engine).await;
+        let officer = login(&server, "officer").await;
+        let commune = commune_of(&server, &officer, "quang%20yen").await;
+        let acked = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+        let posters: Vec<_> = (0..POSTERS)
+            .map(|poster| {
+                let (url, officer, commune, acked) = (
+                    server.url.clone(),
+                    officer.clone(),
+                    commune.clone(),
+                    acked.clone(),
+                );
+                tokio::spawn(async move {
+                    let client = client();
+                    for n in 0.. {
+                        let incident = json!({
+                            "commune_id": commune, "place": format!("Bến đò {poster}-{n}"),
+                            "occurred_at": "2026-01-05T08:00:00+07:00",
+                            "reported_at": "2026-01-05T09:00:00+07:00",
+                            "category": "criminal.theft", "status": "received", "outcome": "none"
+                        });
+                        let sent = client
+                            .post(format!("{url}/api/v1/incidents"))
+                            .bearer_auth(&officer)
+                            .json(&incident)
+                            .send()
+                            .await;
+                        // The kill ends every poster with a refused or cut connection.
+                        let Ok(response) = sent else { return };
+                        if response.status() != StatusCode::CREATED {
+                            return;
+                        }
+                        let Ok(created) = response.json::<Value>().await else {
+                            return;
+                        };
+                        let id = created["id"].as_str().unwrap().to_owned();
+                        acked.lock().unwrap().push(id);
+                    }
+                })
+            })
+            .collect();
+        while acked.lock().unwrap().len() < ACKS_BEFORE_THE_KILL {
+            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        }
+        server.child.kill().unwrap();
+        server.child.wait().unwrap();
+        for poster in posters {
+            poster.await.unwrap();
+        }
+        let acked = acked.lock().unwrap().clone();
+
+        let verified = audit_verify(&server.database);
+        assert!(
+            verified.status.success(),
+            "{engine}: {}",
+            String::from_utf8_lossy(&verified.stderr)
+        );
+        let restarted = start_another(&server.database);
+        let officer = login(&restarted, "officer").await;
+        for id in &acked {
+            let (status, _) = get(&restarted, &officer, &format!("/api/v1/incidents/{id}")).await;
+            assert_eq!(
+                status,
+                StatusCode::OK,
+                "{engine}: acknowledged incident {id} was lost in the kill"
+            );
+        }
+        eprintln!("{engine}: all {} acknowledged writes survived", acked.len());
     }
 }
