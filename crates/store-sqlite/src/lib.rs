@@ -2,13 +2,13 @@
 //! groups that share a commit, every commit synced to disk before its writes are acknowledged,
 //! reads on a small pool of their own connections.
 
+mod checkpoints;
 mod connections;
 mod transaction;
 mod values;
 mod writer;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use async_trait::async_trait;
 use lienhoan_store_sql::engine::{EVENT_BUFFER, Engine, EngineError, Tx, TypeNames};
@@ -42,10 +42,9 @@ impl SqliteEngine {
     /// Opens (creating if needed) a database from a file path or a `sqlite:` URL.
     pub async fn open(location: &str) -> Result<Self, EngineError> {
         let path = connections::file(location)?;
-        let writer = connections::open(&path, Duration::ZERO)?;
         let (events, _) = broadcast::channel(EVENT_BUFFER);
         Ok(Self {
-            writer: Writer::new(writer),
+            writer: Writer::open(&path)?,
             readers: Readers::new(path),
             events,
         })
