@@ -43,7 +43,7 @@ pub struct Writer {
 pub struct Turns {
     conn: Connection,
     /// Declared after the connection, so that it is dropped after it (see `Checkpoints`).
-    _checkpoints: Checkpoints,
+    checkpoints: Checkpoints,
     batch: Option<Batch>,
     batches: u64,
 }
@@ -81,12 +81,14 @@ impl Writer {
         // changes as they were before, to roll back to: in a file of its own unless kept in
         // memory, and writing it was a fifth of a bulk import's time. Only the open
         // transaction's pages are kept, and a crash loses nothing acknowledged: the journal
-        // is only for rolling back within the transaction.
-        conn.execute_batch("PRAGMA temp_store = MEMORY")
+        // is only for rolling back within the transaction. When the log starts again from
+        // its beginning (see `checkpoints`), a file grown past the size limit by a large
+        // import is cut back to it.
+        conn.execute_batch("PRAGMA temp_store = MEMORY; PRAGMA journal_size_limit = 67108864")
             .map_err(engine_error)?;
         Ok(Arc::new(Self {
             turns: Arc::new(Mutex::new(Turns {
-                _checkpoints: Checkpoints::start(path, &conn)?,
+                checkpoints: Checkpoints::start(path, &conn)?,
                 conn,
                 batch: None,
                 batches: 0,
@@ -164,6 +166,7 @@ fn end_batch(turns: &mut Turns) -> Result<(), EngineError> {
         let _ = turns.conn.execute_batch("ROLLBACK");
     }
     batch.outcome.send_replace(Some(outcome.clone()));
+    turns.checkpoints.catch_up(&turns.conn);
     outcome.map_err(EngineError::Other)
 }
 
@@ -261,7 +264,7 @@ mod tests {
     use crate::connections::open;
     use std::time::Duration;
 
-    /// Every third writer of ten fails after writing, and each writer yields with its turn
+    /// One writer in ten fails after writing, and each writer yields with its turn
     /// held, so that the others queue behind it and join its batch.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn writers_share_commits_and_a_failed_one_leaves_the_rest() {
@@ -314,6 +317,37 @@ mod tests {
             batches < 30,
             "54 commits and the schema's took {batches} batches: writers did not share commits"
         );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Commits one after another leave the checkpointing thread no moment to copy the whole
+    /// log; the writer's catch-up must still start it again before it passes its bound.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_log_stays_bounded_under_a_stream_of_commits() {
+        let dir = std::env::temp_dir().join(format!("lienhoan-log-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("l.db");
+        let log = dir.join("l.db-wal");
+        let writer = Writer::open(&path).unwrap();
+        let mut largest = 0;
+        for n in 0..150 {
+            let turn = writer.turn().await.unwrap();
+            let sql = if n == 0 {
+                "CREATE TABLE t (filler BLOB)"
+            } else {
+                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100)
+                 INSERT INTO t SELECT randomblob(4000) FROM n"
+            };
+            turn.conn().execute_batch(sql).unwrap();
+            turn.commit().await.unwrap();
+            largest = largest.max(std::fs::metadata(&log).unwrap().len());
+        }
+        // 15,000 pages were written; the bound is 4,000 and one commit's 100 or so.
+        assert!(
+            largest < 4_400 * 4_096,
+            "the log grew to {largest} bytes: it never started again"
+        );
+        drop(writer);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
