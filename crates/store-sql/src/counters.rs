@@ -152,6 +152,7 @@ impl RollupChanges {
 pub struct CounterChanges {
     daily: BTreeMap<CounterKey, Figures>,
     provinces: HashMap<Uuid, Uuid>,
+    memberships: HashMap<Uuid, Vec<(Uuid, Span)>>,
 }
 
 impl CounterChanges {
@@ -159,6 +160,11 @@ impl CounterChanges {
     /// not look it up again.
     pub fn locate(&mut self, commune: Uuid, province: Uuid) {
         self.provinces.insert(commune, province);
+    }
+
+    /// Notes an organisation's cluster memberships, read by the caller, in the same way.
+    pub fn know_memberships(&mut self, organisation: Uuid, memberships: Vec<(Uuid, Span)>) {
+        self.memberships.insert(organisation, memberships);
     }
 
     /// Adds `sign` times the incident's contribution: 1 when it is written, -1 when it is
@@ -183,8 +189,14 @@ impl CounterChanges {
         let mut provinces = provinces_of(tx, unknown).await?;
         provinces.extend(self.provinces);
         let province = |commune: &Uuid| provinces.get(commune).copied().unwrap_or(*commune);
-        let organisations = self.daily.keys().map(|k| k.organisation_id).collect();
-        let memberships = memberships_of(tx, organisations).await?;
+        let organisations = self
+            .daily
+            .keys()
+            .map(|k| k.organisation_id)
+            .filter(|o| !self.memberships.contains_key(o))
+            .collect();
+        let mut memberships = memberships_of(tx, organisations).await?;
+        memberships.extend(self.memberships);
         let mut rollups = RollupChanges::default();
         let mut daily = Vec::with_capacity(self.daily.len());
         let mut emptied = Vec::new();

@@ -17,6 +17,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::audit::{Change, record};
+use crate::clusters::span;
 use crate::counters::{CounterChanges, PROVINCE_OF_COMMUNE};
 use crate::engine::{EngineError, Row, Tx, Value};
 use crate::events::{cluster_neighbours, publish};
@@ -185,7 +186,9 @@ const AREA: &str = "FROM admin_units c
             JOIN admin_units d ON d.parent_id = o.admin_unit_id
             JOIN admin_units u ON u.parent_id = d.id WHERE o.id = $1)";
 
-/// The commune must be in the organisation's area; noted with its province for the counters.
+/// The commune must be in the organisation's area; noted with its province, and the
+/// organisation's cluster memberships, for the counters. One statement reads both: on
+/// PostgreSQL each is a round trip of a write that holds the audit chain's head.
 async fn check_commune(
     tx: &mut dyn Tx,
     organisation_id: Uuid,
@@ -194,7 +197,11 @@ async fn check_commune(
 ) -> StoreResult<()> {
     let rows = tx
         .query(
-            &format!("SELECT {PROVINCE_OF_COMMUNE} {AREA} AND c.id = $2"),
+            &format!(
+                "SELECT area.province_id, m.cluster_id, m.joined_on, m.left_on
+                 FROM (SELECT {PROVINCE_OF_COMMUNE} {AREA} AND c.id = $2) area
+                 LEFT JOIN cluster_memberships m ON m.organisation_id = $1"
+            ),
             params![organisation_id, commune_id],
         )
         .await?;
@@ -205,6 +212,13 @@ async fn check_commune(
         ));
     };
     counters.locate(commune_id, row.uuid("province_id")?);
+    let mut memberships = Vec::new();
+    for row in &rows {
+        if let Some(cluster) = row.opt_uuid("cluster_id")? {
+            memberships.push((cluster, span(row)?));
+        }
+    }
+    counters.know_memberships(organisation_id, memberships);
     Ok(())
 }
 
