@@ -96,9 +96,7 @@ impl Checkpoints {
                 .name("sqlite-checkpoints".into())
                 .spawn(move || {
                     while backlog.wait() {
-                        // A checkpoint that fails (another process holds its lock) leaves the
-                        // pages in the log for the next one: nothing is lost.
-                        let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+                        checkpoint(&conn);
                     }
                 })
                 .map_err(other)?
@@ -122,10 +120,16 @@ impl Checkpoints {
     /// Called by the writer between two writes: finishes the checkpoint if the log is long.
     pub fn catch_up(&self, writer: &Connection) {
         if self.backlog.pages.load(Ordering::Relaxed) >= CATCH_UP_PAGES {
-            // As on the thread, a checkpoint that fails leaves the pages for the next one.
-            let _ = writer.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+            checkpoint(writer);
         }
     }
+}
+
+/// Copies the log's pages into the database file, as far as readers allow. A checkpoint that
+/// fails (another process holds its lock) leaves the pages in the log for the next one:
+/// nothing is lost.
+fn checkpoint(conn: &Connection) {
+    let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
 }
 
 /// Called by SQLite after each commit of the writing connection, with the log's size.
