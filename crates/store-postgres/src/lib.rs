@@ -1,21 +1,30 @@
 //! The scale-out engine: PostgreSQL with native types. Several stateless servers may share
 //! one database; migrations take an advisory lock so only one applies them.
 
+mod shared;
+
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use lienhoan_store_sql::engine::{EVENT_BUFFER, Engine, EngineError, Row, Tx, TypeNames, Value};
+use lienhoan_store_sql::group_commit::{GroupCommit, Turn};
 use sqlx::postgres::PgListener;
 use sqlx::postgres::{PgArguments, PgConnectOptions, PgPool, PgPoolOptions, PgRow};
 use sqlx::{
-    AssertSqlSafe, Column, Postgres, Row as _, SqlSafeStr, Transaction, TypeInfo, ValueRef,
+    AssertSqlSafe, Column, PgConnection, Postgres, Row as _, SqlSafeStr, Transaction, TypeInfo,
+    ValueRef,
 };
 use tokio::sync::broadcast;
 
+use crate::shared::InsertConnection;
+
 pub struct PostgresEngine {
     pool: PgPool,
+    /// Inserts of this server process take turns on one connection in groups that share a
+    /// commit; other processes have their own.
+    inserts: Arc<GroupCommit<InsertConnection>>,
     events: broadcast::Sender<String>,
 }
 
@@ -35,7 +44,7 @@ static TYPES: TypeNames = TypeNames {
 /// The advisory lock a write transaction takes in its `BEGIN`'s round trip and holds until it
 /// ends.
 #[derive(Clone, Copy)]
-enum Lock {
+pub(crate) enum Lock {
     /// Schema changes: one server process migrates.
     Migration,
     /// Writes whose checks other writes could invalidate: one at a time.
@@ -69,7 +78,7 @@ fn other(e: impl std::fmt::Display) -> EngineError {
     EngineError::Other(e.to_string())
 }
 
-fn engine_error(e: sqlx::Error) -> EngineError {
+pub(crate) fn engine_error(e: sqlx::Error) -> EngineError {
     match &e {
         sqlx::Error::Database(db) if db.is_unique_violation() => {
             EngineError::Unique(db.message().to_owned())
@@ -130,18 +139,25 @@ impl PostgresEngine {
                 }
             }
         });
-        Ok(Self { pool, events })
+        Ok(Self {
+            inserts: GroupCommit::new(InsertConnection::new(pool.clone())),
+            pool,
+            events,
+        })
     }
 
     async fn begin(&self, statement: impl SqlSafeStr) -> Result<PgTx, EngineError> {
-        Ok(PgTx {
-            pending: PendingInserts::default(),
-            tx: self
-                .pool
+        Ok(PgTx::on(Lease::Own(
+            self.pool
                 .begin_with(statement)
                 .await
                 .map_err(engine_error)?,
-        })
+        )))
+    }
+
+    /// How many groups of inserts this process has begun, each ended by one commit.
+    pub async fn insert_groups(&self) -> u64 {
+        self.inserts.batches().await
     }
 
     async fn locked(&self, lock: Lock) -> Result<Box<dyn Tx>, EngineError> {
@@ -166,9 +182,12 @@ impl Engine for PostgresEngine {
     }
 
     /// Inserts need no more than their own rows' checks, the counters' atomic upserts and the
-    /// audit chain's head row, which still orders their entries; so they run side by side.
+    /// audit chain's head row, which still orders their entries; so they run side by side
+    /// with other processes' inserts, and in this process share commits.
     async fn insert(&self) -> Result<Box<dyn Tx>, EngineError> {
-        self.locked(Lock::Insert).await
+        Ok(Box::new(PgTx::on(Lease::Shared(
+            self.inserts.turn().await?,
+        ))))
     }
 
     /// One snapshot for the whole transaction, so a multi-statement read (the audit chain and
@@ -198,41 +217,78 @@ async fn fetch<'c, E>(executor: E, sql: &str, params: Vec<Value>) -> Result<Vec<
 where
     E: sqlx::Executor<'c, Database = Postgres>,
 {
-    let rows = sqlx::query_with(AssertSqlSafe(sql.to_owned()), arguments(params)?)
+    fetch_with(executor, sql.to_owned(), arguments(params)?).await
+}
+
+async fn fetch_with<'c, E>(
+    executor: E,
+    sql: String,
+    args: PgArguments,
+) -> Result<Vec<Row>, EngineError>
+where
+    E: sqlx::Executor<'c, Database = Postgres>,
+{
+    let rows = sqlx::query_with(AssertSqlSafe(sql), args)
         .fetch_all(executor)
         .await
         .map_err(engine_error)?;
     decode(rows)
 }
 
+/// The connection a transaction runs on.
+enum Lease {
+    /// A transaction of its own.
+    Own(Transaction<'static, Postgres>),
+    /// A turn in a group that shares a commit.
+    Shared(Turn<InsertConnection>),
+}
+
 struct PgTx {
-    tx: Transaction<'static, Postgres>,
+    lease: Lease,
     pending: PendingInserts,
 }
 
 impl PgTx {
+    fn on(lease: Lease) -> Self {
+        Self {
+            lease,
+            pending: PendingInserts::default(),
+        }
+    }
+
+    fn conn(&mut self) -> &mut PgConnection {
+        match &mut self.lease {
+            Lease::Own(tx) => tx,
+            Lease::Shared(turn) => turn.conn_mut().conn(),
+        }
+    }
+
     async fn flush(&mut self) -> Result<(), EngineError> {
         if self.pending.is_empty() {
             return Ok(());
         }
         let pending = std::mem::take(&mut self.pending);
-        // Reported by a later statement, a unique violation would read as that statement's
-        // own (a taken username, say); it is the held-back insert's, so it is reported as such.
-        self.send(pending).await.map_err(|e| match e {
-            EngineError::Unique(message) => {
-                EngineError::Other(format!("a held-back insert: {message}"))
-            }
-            e => e,
-        })
+        self.send(pending).await.map_err(held_back)
     }
 
     async fn send(&mut self, inserts: PendingInserts) -> Result<(), EngineError> {
         let (sql, args) = inserts.statement()?;
         sqlx::query_with(AssertSqlSafe(sql), args)
-            .execute(&mut *self.tx)
+            .execute(self.conn())
             .await
             .map_err(engine_error)?;
         Ok(())
+    }
+}
+
+/// Reported by a later statement, a unique violation would read as that statement's own (a
+/// taken username, say); it is a held-back insert's, so it is reported as such.
+fn held_back(e: EngineError) -> EngineError {
+    match e {
+        EngineError::Unique(message) => {
+            EngineError::Other(format!("a held-back insert: {message}"))
+        }
+        e => e,
     }
 }
 
@@ -265,6 +321,16 @@ impl PendingInserts {
         self.0.iter().any(|insert| insert.table == table)
     }
 
+    /// Whether `sql` names a table that one of the inserts writes.
+    fn named_in(&self, sql: &str) -> bool {
+        self.0.iter().any(|insert| {
+            sql.match_indices(insert.table.as_str()).any(|(at, table)| {
+                let word = |c: char| c.is_alphanumeric() || c == '_';
+                !sql[..at].ends_with(word) && !sql[at + table.len()..].starts_with(word)
+            })
+        })
+    }
+
     fn push(
         &mut self,
         table: &str,
@@ -287,9 +353,20 @@ impl PendingInserts {
 
     /// The inserts as one statement: every one but the last as a `WITH` part.
     fn statement(self) -> Result<(String, PgArguments), EngineError> {
-        let mut parts = Vec::with_capacity(self.0.len());
         let mut args = PgArguments::default();
-        let mut next = 1;
+        let mut parts = self.parts(&mut args)?;
+        let last = parts.pop().unwrap_or_default();
+        if parts.is_empty() {
+            return Ok((last, args));
+        }
+        Ok((format!("{} {last}", with(&parts)), args))
+    }
+
+    /// The inserts, each a statement whose arrays are added to `args` after those it holds.
+    fn parts(self, args: &mut PgArguments) -> Result<Vec<String>, EngineError> {
+        use sqlx::Arguments;
+        let mut parts = Vec::with_capacity(self.0.len());
+        let mut next = args.len() + 1;
         for insert in self.0 {
             let arrays: Vec<String> = insert
                 .types
@@ -306,20 +383,21 @@ impl PendingInserts {
                 insert.tail
             ));
             for array in insert.arrays {
-                array.add_to(&mut args)?;
+                array.add_to(args)?;
             }
         }
-        let last = parts.pop().unwrap_or_default();
-        if parts.is_empty() {
-            return Ok((last, args));
-        }
-        let with: Vec<String> = parts
-            .iter()
-            .enumerate()
-            .map(|(n, part)| format!("insert{n} AS ({part})"))
-            .collect();
-        Ok((format!("WITH {} {last}", with.join(", ")), args))
+        Ok(parts)
     }
+}
+
+/// Statements as the data-modifying `WITH` parts of the statement that follows.
+fn with(parts: &[String]) -> String {
+    let parts: Vec<String> = parts
+        .iter()
+        .enumerate()
+        .map(|(n, part)| format!("insert{n} AS ({part})"))
+        .collect();
+    format!("WITH {}", parts.join(", "))
 }
 
 fn arguments(params: Vec<Value>) -> Result<PgArguments, EngineError> {
@@ -480,7 +558,7 @@ impl Tx for PgTx {
     async fn execute(&mut self, sql: &str, params: Vec<Value>) -> Result<u64, EngineError> {
         self.flush().await?;
         let done = sqlx::query_with(sqlx::AssertSqlSafe(sql.to_owned()), arguments(params)?)
-            .execute(&mut *self.tx)
+            .execute(self.conn())
             .await
             .map_err(engine_error)?;
         Ok(done.rows_affected())
@@ -488,7 +566,25 @@ impl Tx for PgTx {
 
     async fn query(&mut self, sql: &str, params: Vec<Value>) -> Result<Vec<Row>, EngineError> {
         self.flush().await?;
-        fetch(&mut *self.tx, sql, params).await
+        fetch(self.conn(), sql, params).await
+    }
+
+    /// The held-back inserts go as the query's data-modifying `WITH` parts.
+    async fn query_beside_inserts(
+        &mut self,
+        sql: &str,
+        params: Vec<Value>,
+    ) -> Result<Vec<Row>, EngineError> {
+        if self.pending.is_empty()
+            || self.pending.named_in(sql)
+            || sql.trim_start().starts_with("WITH")
+        {
+            return self.query(sql, params).await;
+        }
+        let mut args = arguments(params)?;
+        let parts = std::mem::take(&mut self.pending).parts(&mut args)?;
+        let sql = format!("{} {sql}", with(&parts));
+        fetch_with(self.conn(), sql, args).await.map_err(held_back)
     }
 
     /// One `INSERT … SELECT FROM UNNEST` of a typed array per column: the statement is the same
@@ -530,7 +626,7 @@ impl Tx for PgTx {
     async fn execute_script(&mut self, sql: &str) -> Result<(), EngineError> {
         self.flush().await?;
         sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
-            .execute(&mut *self.tx)
+            .execute(self.conn())
             .await
             .map_err(engine_error)?;
         Ok(())
@@ -550,6 +646,9 @@ impl Tx for PgTx {
 
     async fn commit(mut self: Box<Self>) -> Result<(), EngineError> {
         self.flush().await?;
-        self.tx.commit().await.map_err(engine_error)
+        match self.lease {
+            Lease::Own(tx) => tx.commit().await.map_err(engine_error),
+            Lease::Shared(turn) => turn.commit().await,
+        }
     }
 }

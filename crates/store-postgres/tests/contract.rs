@@ -152,3 +152,89 @@ async fn held_back_inserts_are_seen_and_their_errors_named() {
         other => panic!("the duplicate is the held-back insert's error: {other:?}"),
     }
 }
+
+/// Inserts share commits: sixty writers, each yielding with its turn held so that the others
+/// queue behind it and join its group. One in ten is dropped after writing and one in ten has
+/// a statement fail; each leaves the others' writes alone, and each acknowledged write is
+/// committed when it is acknowledged.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inserts_share_commits_and_a_failed_one_leaves_the_rest() {
+    use lienhoan_store_sql::engine::{Engine, Value};
+    use std::sync::Arc;
+    let Ok(url) = std::env::var(URL_VAR) else {
+        assert!(
+            std::env::var_os(REQUIRE_VAR).is_none(),
+            "{REQUIRE_VAR} is set but {URL_VAR} is not"
+        );
+        return;
+    };
+    let engine = Arc::new(
+        PostgresEngine::open(&url)
+            .await
+            .expect("the database opens"),
+    );
+    let table = format!("group_{}", uuid::Uuid::now_v7().simple());
+    let mut tx = engine.write().await.unwrap();
+    tx.execute_script(&format!("CREATE TABLE {table} (n BIGINT PRIMARY KEY)"))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let groups_before = engine.insert_groups().await;
+
+    let writers = (0..60).map(|n: i64| {
+        let (engine, table) = (engine.clone(), table.clone());
+        tokio::spawn(async move {
+            let insert = format!("INSERT INTO {table} (n) VALUES ($1)");
+            let mut tx = engine.insert().await.unwrap();
+            tx.execute(&insert, vec![Value::Int(Some(n))])
+                .await
+                .unwrap();
+            tokio::task::yield_now().await;
+            match n % 10 {
+                3 => return,
+                7 => {
+                    let again = tx.execute(&insert, vec![Value::Int(Some(n))]).await;
+                    assert!(again.is_err(), "writer {n}: a duplicate is refused");
+                    return;
+                }
+                _ => {}
+            }
+            tx.commit().await.unwrap();
+            let seen = engine
+                .read_once(
+                    &format!("SELECT count(*) AS n FROM {table} WHERE n = $1"),
+                    vec![Value::Int(Some(n))],
+                )
+                .await
+                .unwrap();
+            assert_eq!(
+                seen[0].int("n").unwrap(),
+                1,
+                "writer {n} was acknowledged before its commit"
+            );
+        })
+    });
+    for handle in writers.collect::<Vec<_>>() {
+        handle.await.unwrap();
+    }
+
+    let kept: Vec<i64> = engine
+        .read_once(&format!("SELECT n FROM {table} ORDER BY n"), vec![])
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.int("n").unwrap())
+        .collect();
+    let expected: Vec<i64> = (0..60).filter(|n| n % 10 != 3 && n % 10 != 7).collect();
+    assert_eq!(kept, expected);
+    let groups = engine.insert_groups().await - groups_before;
+    assert!(
+        groups < 30,
+        "48 commits took {groups} groups: writers did not share commits"
+    );
+    let mut tx = engine.write().await.unwrap();
+    tx.execute_script(&format!("DROP TABLE {table}"))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+}

@@ -36,10 +36,11 @@ impl<'a> Change<'a> {
 }
 
 /// Appends one entry in the caller's transaction. Updating the head row first takes its lock,
-/// so concurrent appends queue up instead of forking the chain.
+/// so concurrent appends queue up instead of forking the chain. The caller's held-back inserts
+/// may go with that update: none is into the audit tables.
 pub async fn record(tx: &mut dyn Tx, actor: &Actor, change: Change<'_>) -> Result<(), EngineError> {
     let head = tx
-        .query(
+        .query_beside_inserts(
             "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash",
             vec![],
         )

@@ -218,6 +218,16 @@ pub fn date_text(day: Date) -> String {
 pub trait Tx: Send {
     async fn execute(&mut self, sql: &str, params: Vec<Value>) -> Result<u64, EngineError>;
     async fn query(&mut self, sql: &str, params: Vec<Value>) -> Result<Vec<Row>, EngineError>;
+    /// A query that reads and writes none of the tables that this transaction's held-back
+    /// inserts (see `insert_many`) write, and raises no unique violation of its own: an engine
+    /// may send those inserts with it, in one round trip.
+    async fn query_beside_inserts(
+        &mut self,
+        sql: &str,
+        params: Vec<Value>,
+    ) -> Result<Vec<Row>, EngineError> {
+        self.query(sql, params).await
+    }
     /// Inserts `rows` (each one value per column) into `table` in as few statements as the
     /// engine allows, telling `after_each` statement how many rows are written so far. `tail`
     /// follows the rows: an `ON CONFLICT` clause, or nothing. An engine may hold a small insert

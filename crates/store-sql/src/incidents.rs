@@ -467,7 +467,7 @@ impl IncidentStore for SqlStore {
                 }));
             }
         }
-        let mut tx = self.engine.write().await?;
+        let mut tx = self.engine.insert().await?;
         let mut counters = CounterChanges::default();
         let area: HashSet<Uuid> = tx
             .query(

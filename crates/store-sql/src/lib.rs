@@ -2,6 +2,7 @@
 //! [`engine::Engine`] interface. Engine crates supply connections, type mapping and locking.
 
 pub mod engine;
+pub mod group_commit;
 mod migrations;
 
 mod accounts;

@@ -16,7 +16,7 @@ use tokio::sync::broadcast;
 
 use crate::connections::Readers;
 use crate::transaction::SqliteTx;
-use crate::writer::Writer;
+use crate::writer::{Writer, open_writer};
 
 pub struct SqliteEngine {
     /// Writers queue for this connection in order. Left to SQLite alone, a writer that finds
@@ -44,7 +44,7 @@ impl SqliteEngine {
         let path = connections::file(location)?;
         let (events, _) = broadcast::channel(EVENT_BUFFER);
         Ok(Self {
-            writer: Writer::open(&path)?,
+            writer: open_writer(&path)?,
             readers: Readers::new(path),
             events,
         })

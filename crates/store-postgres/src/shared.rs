@@ -1,0 +1,83 @@
+//! The connection that incident records and imports share in groups that commit together
+//! (see `lienhoan_store_sql::group_commit`). Recorded one transaction each, they took turns on
+//! the audit chain's head row from their entry to their commit, each waiting for the
+//! commit before it, log sync included; in a group, one commit ends them all.
+
+use async_trait::async_trait;
+use lienhoan_store_sql::engine::EngineError;
+use lienhoan_store_sql::group_commit::SharedConnection;
+use sqlx::{PgConnection, PgPool, Postgres, Transaction};
+
+use crate::{Lock, engine_error};
+
+pub struct InsertConnection {
+    pool: PgPool,
+    /// The group's transaction; it holds `Lock::Insert`.
+    tx: Option<Transaction<'static, Postgres>>,
+    /// A statement outside every writer's savepoint failed: PostgreSQL has aborted the
+    /// transaction, and would answer its `COMMIT` by rolling back.
+    aborted: bool,
+}
+
+impl InsertConnection {
+    pub fn new(pool: PgPool) -> Self {
+        Self {
+            pool,
+            tx: None,
+            aborted: false,
+        }
+    }
+
+    pub fn conn(&mut self) -> &mut PgConnection {
+        self.tx
+            .as_mut()
+            .expect("a writer's turn is taken inside the group's transaction")
+    }
+}
+
+#[async_trait]
+impl SharedConnection for InsertConnection {
+    async fn begin(&mut self) -> Result<(), EngineError> {
+        self.tx = None;
+        self.aborted = false;
+        self.tx = Some(
+            self.pool
+                .begin_with(Lock::Insert.begin())
+                .await
+                .map_err(engine_error)?,
+        );
+        Ok(())
+    }
+
+    async fn run(&mut self, statements: &str) -> Result<(), EngineError> {
+        let Some(tx) = self.tx.as_mut() else {
+            return Err(EngineError::Other(
+                "the group's transaction has ended".into(),
+            ));
+        };
+        let done = sqlx::raw_sql(sqlx::AssertSqlSafe(statements.to_owned()))
+            .execute(&mut **tx)
+            .await;
+        self.aborted |= done.is_err();
+        done.map(|_| ()).map_err(engine_error)
+    }
+
+    async fn commit(&mut self) -> Result<(), EngineError> {
+        match self.tx.take() {
+            Some(tx) => tx.commit().await.map_err(engine_error),
+            None => Err(EngineError::Other(
+                "the group's transaction has ended".into(),
+            )),
+        }
+    }
+
+    async fn roll_back(&mut self) {
+        if let Some(tx) = self.tx.take() {
+            let _ = tx.rollback().await;
+        }
+    }
+
+    fn lost(&self) -> bool {
+        self.tx.is_none() || self.aborted
+    }
+}
