@@ -83,6 +83,9 @@ struct Args {
     /// Upper bound of each load phase, in seconds.
     #[arg(long, default_value_t = 30)]
     phase_seconds: u64,
+    /// `import_incidents` calls in flight at once during the load.
+    #[arg(long, default_value_t = 4)]
+    imports_in_flight: usize,
 }
 
 fn phase(message: &str) {
@@ -298,7 +301,7 @@ async fn bench_engine(args: &Args, engine: EngineName) -> anyhow::Result<(u32, u
     } else {
         phase(&format!("{name}: loading through the Store API"));
         let store = open_store(&location, postgres).await?;
-        let loaded = load::load(store.as_ref(), &plan, &work, true).await?;
+        let loaded = load::load(store.as_ref(), &plan, &work, args.imports_in_flight, true).await?;
         drop(store);
         std::fs::write(&loaded_file, serde_json::to_vec(&loaded)?)?;
         loaded
