@@ -10,6 +10,12 @@ use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 
 use crate::{Lock, engine_error};
 
+/// A group takes the audit chain's head before anything else, where a lone write takes it
+/// last. A group's writers add to counter rows and then append to the audit chain: two server
+/// processes' groups, each holding the head or counter rows that the other's next writer
+/// needs, would deadlock. Taken first, the head orders the groups instead.
+const HEAD_FIRST: &str = "SELECT 1 FROM audit_head WHERE id = 1 FOR UPDATE";
+
 pub struct InsertConnection {
     pool: PgPool,
     /// The group's transaction; it holds `Lock::Insert`.
@@ -40,9 +46,10 @@ impl SharedConnection for InsertConnection {
     async fn begin(&mut self) -> Result<(), EngineError> {
         self.tx = None;
         self.aborted = false;
+        let begin = format!("{}; {HEAD_FIRST}", Lock::Insert.begin().0);
         self.tx = Some(
             self.pool
-                .begin_with(Lock::Insert.begin())
+                .begin_with(sqlx::AssertSqlSafe(begin))
                 .await
                 .map_err(engine_error)?,
         );

@@ -37,7 +37,9 @@ async fn run(url: &str, sql: String) -> Result<(), sqlx::Error> {
     conn.close().await
 }
 
-async fn fresh(case: &'static str) -> Option<Fresh> {
+/// A new database for one case, migrated: its URL, and the server's. `None` when no server is
+/// named (see the module's comment).
+async fn new_database(case: &'static str) -> Option<(String, String)> {
     let Ok(url) = std::env::var(URL_VAR) else {
         if std::env::var_os(REQUIRE_VAR).is_some() {
             panic!("{REQUIRE_VAR} is set but {URL_VAR} is not: the PostgreSQL contract cannot run");
@@ -69,22 +71,40 @@ async fn fresh(case: &'static str) -> Option<Fresh> {
         }
     }
     eprintln!("contract case {case}: database {database}");
-    let engine = PostgresEngine::open(&with_database(&url, &database))
+    let database_url = with_database(&url, &database);
+    let engine = PostgresEngine::open(&database_url)
         .await
         .expect("the test database opens");
     lienhoan_store_sql::migrate(&engine)
         .await
         .expect("the schema migrates");
+    Some((database_url, url))
+}
+
+async fn drop_database(url: &str, database_url: &str) {
+    let database = database_url
+        .rsplit('/')
+        .next()
+        .and_then(|tail| tail.split('?').next())
+        .unwrap_or_default();
+    if let Err(e) = run(
+        url,
+        format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"),
+    )
+    .await
+    {
+        eprintln!("could not drop {database}: {e}");
+    }
+}
+
+async fn fresh(case: &'static str) -> Option<Fresh> {
+    let (database_url, url) = new_database(case).await?;
+    let engine = PostgresEngine::open(&database_url)
+        .await
+        .expect("the test database opens");
     Some(
         Fresh::new(SqlStore::new(Box::new(engine))).with_teardown(async move {
-            if let Err(e) = run(
-                &url,
-                format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"),
-            )
-            .await
-            {
-                eprintln!("could not drop {database}: {e}");
-            }
+            drop_database(&url, &database_url).await;
         }),
     )
 }
@@ -161,19 +181,15 @@ async fn held_back_inserts_are_seen_and_their_errors_named() {
 async fn inserts_share_commits_and_a_failed_one_leaves_the_rest() {
     use lienhoan_store_sql::engine::{Engine, Value};
     use std::sync::Arc;
-    let Ok(url) = std::env::var(URL_VAR) else {
-        assert!(
-            std::env::var_os(REQUIRE_VAR).is_none(),
-            "{REQUIRE_VAR} is set but {URL_VAR} is not"
-        );
+    let Some((database_url, url)) = new_database("inserts_share_commits").await else {
         return;
     };
     let engine = Arc::new(
-        PostgresEngine::open(&url)
+        PostgresEngine::open(&database_url)
             .await
             .expect("the database opens"),
     );
-    let table = format!("group_{}", uuid::Uuid::now_v7().simple());
+    let table = "group_writes";
     let mut tx = engine.write().await.unwrap();
     tx.execute_script(&format!("CREATE TABLE {table} (n BIGINT PRIMARY KEY)"))
         .await
@@ -182,7 +198,7 @@ async fn inserts_share_commits_and_a_failed_one_leaves_the_rest() {
     let groups_before = engine.insert_groups().await;
 
     let writers = (0..60).map(|n: i64| {
-        let (engine, table) = (engine.clone(), table.clone());
+        let engine = engine.clone();
         tokio::spawn(async move {
             let insert = format!("INSERT INTO {table} (n) VALUES ($1)");
             let mut tx = engine.insert().await.unwrap();
@@ -232,9 +248,67 @@ async fn inserts_share_commits_and_a_failed_one_leaves_the_rest() {
         groups < 30,
         "48 commits took {groups} groups: writers did not share commits"
     );
-    let mut tx = engine.write().await.unwrap();
-    tx.execute_script(&format!("DROP TABLE {table}"))
+    drop(engine);
+    drop_database(&url, &database_url).await;
+}
+
+/// Two server processes on one database, each sharing commits among its own inserts, record
+/// incidents into the same counter rows at once. A group that held counter rows while waiting
+/// for the audit chain's head, which the other group holds until its commit, would deadlock
+/// with it; each group takes the head first, and every incident counts once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_servers_record_into_the_same_counters_at_once() {
+    use lienhoan_domain::access::{Actor, Role};
+    use lienhoan_domain::incident::IncidentInput;
+    use lienhoan_store::contract::{
+        import_incident_geo, incident_input, organisation, user, vn_time,
+    };
+    use lienhoan_store::{IncidentQuery, Store};
+    use std::sync::Arc;
+    let Some((database_url, url)) = new_database("two_servers").await else {
+        return;
+    };
+    let mut servers: Vec<Arc<dyn Store>> = Vec::new();
+    for _ in 0..2 {
+        let engine = PostgresEngine::open(&database_url)
+            .await
+            .expect("the test database opens");
+        servers.push(Arc::new(SqlStore::new(Box::new(engine))));
+    }
+    let g = import_incident_geo(servers[0].as_ref()).await;
+    let (district, commune) = (g.geo.son_duong.clone(), g.tu_thinh.clone());
+    let org = organisation(servers[0].as_ref(), "Công an huyện Sơn Dương", &district).await;
+    let admin = user(servers[0].as_ref(), "quan.tri", None, Role::Admin).await;
+    let day = time::macros::date!(2020 - 03 - 01);
+    let writes: Vec<_> = (0..400)
+        .map(|i| {
+            let (server, admin, commune) = (servers[i % 2].clone(), admin.clone(), commune.clone());
+            tokio::spawn(async move {
+                // Each day's counter rows taken by one write of each server, the year's by
+                // every write. A cross-border incident also sends an alert, a statement of
+                // its own.
+                let day = day + time::Duration::days((i / 2) as i64);
+                let input = IncidentInput {
+                    cross_border: i % 4 < 2,
+                    ..incident_input(&commune, vn_time(day, 10, 0), "criminal.theft")
+                };
+                server.create_incident(&admin, org.id, &input).await
+            })
+        })
+        .collect();
+    for write in writes {
+        write
+            .await
+            .unwrap()
+            .expect("each incident is recorded, with no deadlock");
+    }
+    let listed = servers[1]
+        .list_incidents(&Actor::system(), &IncidentQuery::default())
         .await
         .unwrap();
-    tx.commit().await.unwrap();
+    assert_eq!(listed.total, 400);
+    let verified = servers[1].verify_audit(&|_| {}).await.unwrap();
+    assert!(verified.is_ok(), "the audit chain holds: {verified:?}");
+    drop(servers);
+    drop_database(&url, &database_url).await;
 }
