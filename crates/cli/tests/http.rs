@@ -874,6 +874,33 @@ async fn a_large_import_with_one_bad_row_writes_nothing() {
             theft >= 3000,
             "{engine}: imported incidents are counted: {theft}"
         );
+        assert!(stats.get("total_change").is_none(), "{engine}: {stats}");
+        assert!(stats["rows"][0].get("change").is_none(), "{engine}");
+        let (_, compared) = get(
+            &server,
+            &officer,
+            &format!("/api/v1/statistics?cluster={cluster}&from=2019-01-01&to=2019-12-31&group_by=category&compare=previous_year"),
+        )
+        .await;
+        let incidents = |figures: &Value| figures["incidents"].as_i64().unwrap();
+        for row in compared["rows"].as_array().unwrap() {
+            assert_eq!(
+                row["change"]["incidents"]["difference"].as_i64().unwrap(),
+                incidents(&row["figures"]) - incidents(&row["previous"]),
+                "{engine}: {row}"
+            );
+        }
+        let total = &compared["total_change"]["incidents"];
+        assert_eq!(
+            total["difference"].as_i64().unwrap(),
+            incidents(&compared["total"]) - incidents(&compared["previous_total"]),
+            "{engine}: {compared}"
+        );
+        assert_eq!(
+            compared["total_change"].as_object().unwrap().len(),
+            8,
+            "{engine}: every measure changes"
+        );
     }
 }
 
