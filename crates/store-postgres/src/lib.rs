@@ -246,6 +246,9 @@ enum Lease {
 struct PgTx {
     lease: Lease,
     pending: PendingInserts,
+    /// A statement failed: PostgreSQL has aborted the transaction (or the writer's part of a
+    /// group) and would answer its `COMMIT` by rolling back, so the commit is refused.
+    failed: bool,
 }
 
 impl PgTx {
@@ -253,7 +256,18 @@ impl PgTx {
         Self {
             lease,
             pending: PendingInserts::default(),
+            failed: false,
         }
+    }
+
+    fn noted<T>(&mut self, done: Result<T, EngineError>) -> Result<T, EngineError> {
+        self.failed |= done.is_err();
+        done
+    }
+
+    async fn rows(&mut self, sql: String, args: PgArguments) -> Result<Vec<Row>, EngineError> {
+        let done = fetch_with(self.conn(), sql, args).await;
+        self.noted(done)
     }
 
     fn conn(&mut self) -> &mut PgConnection {
@@ -273,11 +287,12 @@ impl PgTx {
 
     async fn send(&mut self, inserts: PendingInserts) -> Result<(), EngineError> {
         let (sql, args) = inserts.statement()?;
-        sqlx::query_with(AssertSqlSafe(sql), args)
+        let done = sqlx::query_with(AssertSqlSafe(sql), args)
             .execute(self.conn())
             .await
-            .map_err(engine_error)?;
-        Ok(())
+            .map(|_| ())
+            .map_err(engine_error);
+        self.noted(done)
     }
 }
 
@@ -560,13 +575,14 @@ impl Tx for PgTx {
         let done = sqlx::query_with(sqlx::AssertSqlSafe(sql.to_owned()), arguments(params)?)
             .execute(self.conn())
             .await
-            .map_err(engine_error)?;
-        Ok(done.rows_affected())
+            .map(|done| done.rows_affected())
+            .map_err(engine_error);
+        self.noted(done)
     }
 
     async fn query(&mut self, sql: &str, params: Vec<Value>) -> Result<Vec<Row>, EngineError> {
         self.flush().await?;
-        fetch(self.conn(), sql, params).await
+        self.rows(sql.to_owned(), arguments(params)?).await
     }
 
     /// The held-back inserts go as the query's data-modifying `WITH` parts.
@@ -584,7 +600,7 @@ impl Tx for PgTx {
         let mut args = arguments(params)?;
         let parts = std::mem::take(&mut self.pending).parts(&mut args)?;
         let sql = format!("{} {sql}", with(&parts));
-        fetch_with(self.conn(), sql, args).await.map_err(held_back)
+        self.rows(sql, args).await.map_err(held_back)
     }
 
     /// One `INSERT … SELECT FROM UNNEST` of a typed array per column: the statement is the same
@@ -625,11 +641,12 @@ impl Tx for PgTx {
 
     async fn execute_script(&mut self, sql: &str) -> Result<(), EngineError> {
         self.flush().await?;
-        sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
+        let done = sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
             .execute(self.conn())
             .await
-            .map_err(engine_error)?;
-        Ok(())
+            .map(|_| ())
+            .map_err(engine_error);
+        self.noted(done)
     }
 
     async fn publish(&mut self, payload: String) -> Result<(), EngineError> {
@@ -646,6 +663,11 @@ impl Tx for PgTx {
 
     async fn commit(mut self: Box<Self>) -> Result<(), EngineError> {
         self.flush().await?;
+        if self.failed {
+            return Err(EngineError::Other(
+                "a statement of this transaction failed, so none of it is committed".into(),
+            ));
+        }
         match self.lease {
             Lease::Own(tx) => tx.commit().await.map_err(engine_error),
             Lease::Shared(turn) => turn.commit().await,

@@ -34,6 +34,19 @@ impl InsertConnection {
         }
     }
 
+    async fn send(&mut self, statements: &str) -> Result<(), EngineError> {
+        let Some(tx) = self.tx.as_mut() else {
+            return Err(EngineError::Other(
+                "the group's transaction has ended".into(),
+            ));
+        };
+        sqlx::raw_sql(sqlx::AssertSqlSafe(statements.to_owned()))
+            .execute(&mut **tx)
+            .await
+            .map(|_| ())
+            .map_err(engine_error)
+    }
+
     pub fn conn(&mut self) -> &mut PgConnection {
         self.tx
             .as_mut()
@@ -57,16 +70,19 @@ impl SharedConnection for InsertConnection {
     }
 
     async fn run(&mut self, statements: &str) -> Result<(), EngineError> {
-        let Some(tx) = self.tx.as_mut() else {
-            return Err(EngineError::Other(
-                "the group's transaction has ended".into(),
-            ));
-        };
-        let done = sqlx::raw_sql(sqlx::AssertSqlSafe(statements.to_owned()))
-            .execute(&mut **tx)
-            .await;
+        let done = self.send(statements).await;
         self.aborted |= done.is_err();
-        done.map(|_| ()).map_err(engine_error)
+        done
+    }
+
+    /// A writer dropped while its statement ran left that statement's answer unread; the next
+    /// statement reads it first, and if it was an error, reports it without having been sent.
+    /// So a failed rollback is tried once more before it costs the group.
+    async fn roll_back_writer(&mut self, statements: &str) -> Result<(), EngineError> {
+        match self.send(statements).await {
+            Err(_) => self.run(statements).await,
+            done => done,
+        }
     }
 
     async fn commit(&mut self) -> Result<(), EngineError> {

@@ -174,9 +174,9 @@ async fn held_back_inserts_are_seen_and_their_errors_named() {
 }
 
 /// Inserts share commits: sixty writers, each yielding with its turn held so that the others
-/// queue behind it and join its group. One in ten is dropped after writing and one in ten has
-/// a statement fail; each leaves the others' writes alone, and each acknowledged write is
-/// committed when it is acknowledged.
+/// queue behind it and join its group. One in ten is dropped after writing, and one in ten has
+/// a statement fail and is refused its commit; each leaves the others' writes alone, and each
+/// acknowledged write is committed when it is acknowledged.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn inserts_share_commits_and_a_failed_one_leaves_the_rest() {
     use lienhoan_store_sql::engine::{Engine, Value};
@@ -211,6 +211,10 @@ async fn inserts_share_commits_and_a_failed_one_leaves_the_rest() {
                 7 => {
                     let again = tx.execute(&insert, vec![Value::Int(Some(n))]).await;
                     assert!(again.is_err(), "writer {n}: a duplicate is refused");
+                    assert!(
+                        tx.commit().await.is_err(),
+                        "writer {n}: a transaction with a failed statement does not commit"
+                    );
                     return;
                 }
                 _ => {}

@@ -33,6 +33,10 @@ pub trait SharedConnection: Send + 'static {
     async fn begin(&mut self) -> Result<(), EngineError>;
     /// Runs statements without parameters inside it.
     async fn run(&mut self, statements: &str) -> Result<(), EngineError>;
+    /// Runs the statements that drop one writer's changes.
+    async fn roll_back_writer(&mut self, statements: &str) -> Result<(), EngineError> {
+        self.run(statements).await
+    }
     async fn commit(&mut self) -> Result<(), EngineError>;
     /// Rolls the transaction back, if one is open.
     async fn roll_back(&mut self);
@@ -67,6 +71,8 @@ struct Batch {
     members: usize,
     /// The last of them left its savepoint open.
     unreleased: bool,
+    /// A writer's changes could not be rolled back out of it: it must not commit.
+    broken: bool,
     outcome: watch::Sender<Outcome>,
 }
 
@@ -112,6 +118,9 @@ impl<C: SharedConnection> GroupCommit<C> {
             savepoint: false,
         };
         let turns = turn.turns();
+        if turns.batch.as_ref().is_some_and(|b| b.broken) {
+            let _ = end_batch(turns).await;
+        }
         if turns.batch.is_none() {
             turns.conn.begin().await?;
             turns.batches += 1;
@@ -119,6 +128,7 @@ impl<C: SharedConnection> GroupCommit<C> {
                 id: turns.batches,
                 members: 0,
                 unreleased: false,
+                broken: false,
                 outcome: watch::Sender::new(None),
             });
         }
@@ -153,7 +163,7 @@ async fn end_batch<C: SharedConnection>(turns: &mut Turns<C>) -> Result<(), Engi
     let outcome = if batch.members == 0 {
         turns.conn.roll_back().await;
         Ok(())
-    } else if turns.conn.lost() {
+    } else if turns.conn.lost() || batch.broken {
         Err("the write was rolled back with its group by an earlier error".to_string())
     } else {
         turns.conn.commit().await.map_err(|e| e.to_string())
@@ -203,27 +213,42 @@ impl<C: SharedConnection> Turn<C> {
             .expect("a turn is taken inside a batch");
         batch.members += 1;
         batch.unreleased = true;
-        let (id, mut outcome) = (batch.id, batch.outcome.subscribe());
+        let (id, outcome) = (batch.id, batch.outcome.subscribe());
         self.savepoint = false;
         let guard = self.guard.take().expect("a turn holds the connection");
         if self.group.nobody_queued() {
             return finish(guard).await;
         }
         // The writers queued now join this batch; the last of them, finding nobody behind
-        // it, ends it. Queueing again for the connection covers a writer that gave up
-        // waiting: when the turn comes back here, every writer queued before has had its own.
+        // it, ends it. Queueing again for the connection covers writers that give up: when
+        // the turn comes back here, every writer queued before has had its own. The wait runs
+        // in a task of its own, so that this writer, dropped meanwhile (its client went away),
+        // still ends the batch if nobody else does: an open batch holds the engine's write
+        // lock.
         drop(guard);
-        let again = self.group.turns.clone();
-        let guard = tokio::select! {
-            ended = wait_for_end(&mut outcome) => return ended,
-            guard = again.lock_owned() => guard,
-        };
-        if guard.batch.as_ref().is_some_and(|b| b.id == id) {
-            return finish(guard).await;
-        }
-        drop(guard);
-        outcome_of(&outcome.borrow())
+        let group = self.group.clone();
+        tokio::spawn(wait_then_end(group, id, outcome))
+            .await
+            .map_err(|e| EngineError::Other(format!("waiting for a group of writes failed: {e}")))?
     }
+}
+
+/// Waits for the batch `id` to end, or for the connection's turn, and ends the batch then if
+/// it is still open.
+async fn wait_then_end<C: SharedConnection>(
+    group: Arc<GroupCommit<C>>,
+    id: u64,
+    mut outcome: watch::Receiver<Outcome>,
+) -> Result<(), EngineError> {
+    let mut guard = tokio::select! {
+        ended = wait_for_end(&mut outcome) => return ended,
+        guard = group.turns.clone().lock_owned() => guard,
+    };
+    if guard.batch.as_ref().is_some_and(|b| b.id == id) {
+        return end_batch(&mut guard).await;
+    }
+    drop(guard);
+    outcome_of(&outcome.borrow())
 }
 
 async fn wait_for_end(outcome: &mut watch::Receiver<Outcome>) -> Result<(), EngineError> {
@@ -256,30 +281,41 @@ fn outcome_of(ended: &Outcome) -> Result<(), EngineError> {
 
 /// Rolls back a writer that ended without a commit and, if nobody is waiting to join, nobody
 /// in the batch waits for it, or the batch is lost, ends the batch: an open transaction holds
-/// the engine's write lock.
+/// the engine's write lock. A writer that cannot be rolled back takes the batch with it.
 async fn abandon<C: SharedConnection>(
     mut guard: OwnedMutexGuard<Turns<C>>,
     savepoint: bool,
     group: Arc<GroupCommit<C>>,
 ) {
-    let rolled_back = !savepoint || guard.conn.lost() || guard.conn.run(ROLL_BACK).await.is_ok();
-    let members = guard.batch.as_ref().map_or(0, |b| b.members);
-    if !rolled_back || members == 0 || group.nobody_queued() || guard.conn.lost() {
+    let rolled_back =
+        !savepoint || guard.conn.lost() || guard.conn.roll_back_writer(ROLL_BACK).await.is_ok();
+    let Some(batch) = guard.batch.as_mut() else {
+        return;
+    };
+    batch.broken |= !rolled_back;
+    if batch.broken || batch.members == 0 || group.nobody_queued() || guard.conn.lost() {
         let _ = end_batch(&mut guard).await;
     }
 }
 
 /// The rollback needs the engine, which is asynchronous: the turn's lock on the connection
 /// goes to a task that does it, so no other writer uses the connection before it is done.
-/// Without a runtime (it is shutting down) the connection goes with it, and the engine rolls
-/// an unfinished transaction back when it closes.
+/// Without a runtime (it is shutting down) the writer's changes cannot be rolled back here,
+/// so the batch is marked broken: the next turn rolls it back whole.
 impl<C: SharedConnection> Drop for Turn<C> {
     fn drop(&mut self) {
-        let Some(guard) = self.guard.take() else {
+        let Some(mut guard) = self.guard.take() else {
             return;
         };
-        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            runtime.spawn(abandon(guard, self.savepoint, self.group.clone()));
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn(abandon(guard, self.savepoint, self.group.clone()));
+            }
+            Err(_) => {
+                if let Some(batch) = guard.batch.as_mut() {
+                    batch.broken |= self.savepoint;
+                }
+            }
         }
     }
 }
