@@ -299,6 +299,7 @@ pub async fn load(
             )?;
         }
     }
+    // The stream borrows the ids that the result takes.
     drop(imported);
     csv.flush()?;
     incidents.finish_and_clear();

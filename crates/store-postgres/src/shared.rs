@@ -16,6 +16,10 @@ use crate::{Lock, engine_error};
 /// needs, would deadlock. Taken first, the head orders the groups instead.
 const HEAD_FIRST: &str = "SELECT 1 FROM audit_head WHERE id = 1 FOR UPDATE";
 
+fn ended() -> EngineError {
+    EngineError::Other("the group's transaction has ended".into())
+}
+
 pub struct InsertConnection {
     pool: PgPool,
     /// The group's transaction; it holds `Lock::Insert`.
@@ -36,9 +40,7 @@ impl InsertConnection {
 
     async fn send(&mut self, statements: &str) -> Result<(), EngineError> {
         let Some(tx) = self.tx.as_mut() else {
-            return Err(EngineError::Other(
-                "the group's transaction has ended".into(),
-            ));
+            return Err(ended());
         };
         sqlx::raw_sql(sqlx::AssertSqlSafe(statements.to_owned()))
             .execute(&mut **tx)
@@ -88,9 +90,7 @@ impl SharedConnection for InsertConnection {
     async fn commit(&mut self) -> Result<(), EngineError> {
         match self.tx.take() {
             Some(tx) => tx.commit().await.map_err(engine_error),
-            None => Err(EngineError::Other(
-                "the group's transaction has ended".into(),
-            )),
+            None => Err(ended()),
         }
     }
 

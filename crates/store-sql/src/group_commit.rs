@@ -58,7 +58,7 @@ pub struct GroupCommit<C> {
 }
 
 /// What the turn holder works on.
-pub struct Turns<C> {
+struct Turns<C> {
     conn: C,
     batch: Option<Batch>,
     batches: u64,
@@ -226,10 +226,7 @@ impl<C: SharedConnection> Turn<C> {
         // still ends the batch if nobody else does: an open batch holds the engine's write
         // lock.
         drop(guard);
-        let group = self.group.clone();
-        tokio::spawn(wait_then_end(group, id, outcome))
-            .await
-            .map_err(|e| EngineError::Other(format!("waiting for a group of writes failed: {e}")))?
+        in_own_task(wait_then_end(self.group.clone(), id, outcome)).await
     }
 }
 
@@ -260,12 +257,20 @@ async fn wait_for_end(outcome: &mut watch::Receiver<Outcome>) -> Result<(), Engi
     }
 }
 
-/// Ends the batch in a task of its own, so that it runs to the end and tells every writer in
-/// it the outcome even if the writer ending it is dropped meanwhile (its client went away).
+/// Ends the batch in a task of its own (see [`in_own_task`]).
 async fn finish<C: SharedConnection>(
     mut guard: OwnedMutexGuard<Turns<C>>,
 ) -> Result<(), EngineError> {
-    tokio::spawn(async move { end_batch(&mut guard).await })
+    in_own_task(async move { end_batch(&mut guard).await }).await
+}
+
+/// Runs a writer's part in ending its batch in a task of its own, so that it runs to the end,
+/// and every writer in the batch is told the outcome, even if the writer is dropped meanwhile
+/// (its client went away).
+async fn in_own_task(
+    work: impl Future<Output = Result<(), EngineError>> + Send + 'static,
+) -> Result<(), EngineError> {
+    tokio::spawn(work)
         .await
         .map_err(|e| EngineError::Other(format!("ending a group of writes failed: {e}")))?
 }
