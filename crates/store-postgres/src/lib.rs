@@ -8,7 +8,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use lienhoan_store_sql::engine::{EVENT_BUFFER, Engine, EngineError, Row, Tx, TypeNames, Value};
+use lienhoan_store_sql::engine::{
+    AuditHead, EVENT_BUFFER, Engine, EngineError, Row, Tx, TypeNames, Value,
+};
 use lienhoan_store_sql::group_commit::{GroupCommit, Turn};
 use sqlx::postgres::PgListener;
 use sqlx::postgres::{PgArguments, PgConnectOptions, PgPool, PgPoolOptions, PgRow};
@@ -185,9 +187,9 @@ impl Engine for PostgresEngine {
     /// audit chain's head row, which still orders their entries; so they run side by side
     /// with other processes' inserts, and in this process share commits.
     async fn insert(&self) -> Result<Box<dyn Tx>, EngineError> {
-        Ok(Box::new(PgTx::on(Lease::Shared(
-            self.inserts.turn().await?,
-        ))))
+        let mut turn = self.inserts.turn().await?;
+        turn.conn_mut().start_writer();
+        Ok(Box::new(PgTx::on(Lease::Shared(turn))))
     }
 
     /// One snapshot for the whole transaction, so a multi-statement read (the audit chain and
@@ -671,6 +673,14 @@ impl Tx for PgTx {
         match self.lease {
             Lease::Own(tx) => tx.commit().await.map_err(engine_error),
             Lease::Shared(turn) => turn.commit().await,
+        }
+    }
+
+    /// A group holds the head from its `BEGIN` (see `shared`).
+    fn known_audit_head(&mut self) -> Option<&mut AuditHead> {
+        match &mut self.lease {
+            Lease::Own(_) => None,
+            Lease::Shared(turn) => turn.conn_mut().writer_head(),
         }
     }
 }

@@ -4,17 +4,18 @@
 //! commit before it, log sync included; in a group, one commit ends them all.
 
 use async_trait::async_trait;
-use lienhoan_store_sql::engine::EngineError;
+use lienhoan_store_sql::engine::{AuditHead, EngineError};
 use lienhoan_store_sql::group_commit::SharedConnection;
-use sqlx::{PgConnection, PgPool, Postgres, Transaction};
+use sqlx::{PgConnection, PgPool, Postgres, Row, Transaction};
 
 use crate::{Lock, engine_error};
 
 /// A group takes the audit chain's head before anything else, where a lone write takes it
 /// last. A group's writers add to counter rows and then append to the audit chain: two server
 /// processes' groups, each holding the head or counter rows that the other's next writer
-/// needs, would deadlock. Taken first, the head orders the groups instead.
-const HEAD_FIRST: &str = "SELECT 1 FROM audit_head WHERE id = 1 FOR UPDATE";
+/// needs, would deadlock. Taken first, the head orders the groups instead; and held until the
+/// group commits, it is known to the group, so its writers append without reading it.
+const HEAD_FIRST: &str = "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE";
 
 fn ended() -> EngineError {
     EngineError::Other("the group's transaction has ended".into())
@@ -27,6 +28,11 @@ pub struct InsertConnection {
     /// A statement outside every writer's savepoint failed: PostgreSQL has aborted the
     /// transaction, and would answer its `COMMIT` by rolling back.
     aborted: bool,
+    /// The audit chain's head as the group's writers have kept it.
+    head: Option<AuditHead>,
+    /// The head as the writer whose turn it is has moved it: kept when the writer's part
+    /// ends, dropped if it is rolled back.
+    writer_head: Option<AuditHead>,
 }
 
 impl InsertConnection {
@@ -35,7 +41,18 @@ impl InsertConnection {
             pool,
             tx: None,
             aborted: false,
+            head: None,
+            writer_head: None,
         }
+    }
+
+    /// Starts a writer's turn from the head the group has kept.
+    pub fn start_writer(&mut self) {
+        self.writer_head = self.head.clone();
+    }
+
+    pub fn writer_head(&mut self) -> Option<&mut AuditHead> {
+        self.writer_head.as_mut()
     }
 
     async fn send(&mut self, statements: &str) -> Result<(), EngineError> {
@@ -61,13 +78,21 @@ impl SharedConnection for InsertConnection {
     async fn begin(&mut self) -> Result<(), EngineError> {
         self.tx = None;
         self.aborted = false;
-        let begin = format!("{}; {HEAD_FIRST}", Lock::Insert.begin().0);
-        self.tx = Some(
-            self.pool
-                .begin_with(sqlx::AssertSqlSafe(begin))
-                .await
-                .map_err(engine_error)?,
-        );
+        self.head = None;
+        let mut tx = self
+            .pool
+            .begin_with(Lock::Insert.begin())
+            .await
+            .map_err(engine_error)?;
+        let row = sqlx::query(HEAD_FIRST)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(engine_error)?;
+        self.head = Some(AuditHead {
+            seq: row.try_get("seq").map_err(engine_error)?,
+            hash: row.try_get("hash").map_err(engine_error)?,
+        });
+        self.tx = Some(tx);
         Ok(())
     }
 
@@ -75,6 +100,11 @@ impl SharedConnection for InsertConnection {
         let done = self.send(statements).await;
         self.aborted |= done.is_err();
         done
+    }
+
+    /// The group keeps the head as the writer moved it.
+    fn keep_writer(&mut self) {
+        self.head = self.writer_head.take();
     }
 
     /// A writer dropped while its statement ran left that statement's answer unread; the next
@@ -88,6 +118,7 @@ impl SharedConnection for InsertConnection {
     }
 
     async fn commit(&mut self) -> Result<(), EngineError> {
+        self.head = None;
         match self.tx.take() {
             Some(tx) => tx.commit().await.map_err(engine_error),
             None => Err(ended()),
@@ -95,6 +126,7 @@ impl SharedConnection for InsertConnection {
     }
 
     async fn roll_back(&mut self) {
+        self.head = None;
         if let Some(tx) = self.tx.take() {
             let _ = tx.rollback().await;
         }

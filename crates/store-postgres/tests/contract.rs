@@ -174,12 +174,14 @@ async fn held_back_inserts_are_seen_and_their_errors_named() {
 }
 
 /// Inserts share commits: sixty writers, each yielding with its turn held so that the others
-/// queue behind it and join its group. One in ten is dropped after writing, and one in ten has
-/// a statement fail and is refused its commit; each leaves the others' writes alone, and each
-/// acknowledged write is committed when it is acknowledged.
+/// queue behind it and join its group. Each moves the audit chain's head, which the group
+/// holds and knows. One in ten is dropped after writing, one in ten has a statement fail and
+/// is refused its commit, and one in ten holds back a row that fails when its part ends; each
+/// leaves the others' writes, and the head as they moved it, alone. Each acknowledged write is
+/// committed when it is acknowledged.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn inserts_share_commits_and_a_failed_one_leaves_the_rest() {
-    use lienhoan_store_sql::engine::{Engine, Value};
+    use lienhoan_store_sql::engine::{AuditHead, Engine, Value};
     use std::sync::Arc;
     let Some((database_url, url)) = new_database("inserts_share_commits").await else {
         return;
@@ -191,25 +193,65 @@ async fn inserts_share_commits_and_a_failed_one_leaves_the_rest() {
     );
     let table = "group_writes";
     let mut tx = engine.write().await.unwrap();
-    tx.execute_script(&format!("CREATE TABLE {table} (n BIGINT PRIMARY KEY)"))
-        .await
-        .unwrap();
+    tx.execute_script(&format!(
+        "CREATE TABLE {table} (n BIGINT PRIMARY KEY, seq BIGINT NOT NULL UNIQUE)"
+    ))
+    .await
+    .unwrap();
     tx.commit().await.unwrap();
+    let head_row = "SELECT seq, hash FROM audit_head WHERE id = 1";
+    let first_seq = engine.read_once(head_row, vec![]).await.unwrap()[0]
+        .int("seq")
+        .unwrap();
     let groups_before = engine.insert_groups().await;
 
     let writers = (0..60).map(|n: i64| {
         let engine = engine.clone();
         tokio::spawn(async move {
-            let insert = format!("INSERT INTO {table} (n) VALUES ($1)");
+            let insert = format!("INSERT INTO {table} (n, seq) VALUES ($1, $2)");
             let mut tx = engine.insert().await.unwrap();
-            tx.execute(&insert, vec![Value::Int(Some(n))])
+            let head = tx.known_audit_head().expect("a group knows the head");
+            let seq = head.seq + 1;
+            let hash = format!("writer {n}");
+            *head = AuditHead {
+                seq,
+                hash: hash.clone(),
+            };
+            tx.execute(&insert, vec![Value::Int(Some(n)), Value::Int(Some(seq))])
                 .await
                 .unwrap();
+            tx.insert_many(
+                "audit_head",
+                &["id", "seq", "hash"],
+                "ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
+                vec![vec![1i64.into(), seq.into(), hash.into()]],
+                &mut |_| {},
+            )
+            .await
+            .unwrap();
             tokio::task::yield_now().await;
             match n % 10 {
                 3 => return,
+                5 => {
+                    tx.insert_many(
+                        table,
+                        &["n", "seq"],
+                        "",
+                        vec![vec![n.into(), (-n).into()]],
+                        &mut |_| {},
+                    )
+                    .await
+                    .expect("held back, not yet sent");
+                    assert!(
+                        tx.commit().await.is_err(),
+                        "writer {n}: a held-back row that fails fails the commit"
+                    );
+                    return;
+                }
                 7 => {
-                    let again = tx.execute(&insert, vec![Value::Int(Some(n))]).await;
+                    let again = tx
+                        .execute(&insert, vec![Value::Int(Some(n)), Value::Int(Some(-n))])
+                        .await;
                     assert!(again.is_err(), "writer {n}: a duplicate is refused");
                     assert!(
                         tx.commit().await.is_err(),
@@ -238,19 +280,29 @@ async fn inserts_share_commits_and_a_failed_one_leaves_the_rest() {
         handle.await.unwrap();
     }
 
-    let kept: Vec<i64> = engine
-        .read_once(&format!("SELECT n FROM {table} ORDER BY n"), vec![])
+    let kept = engine
+        .read_once(&format!("SELECT n, seq FROM {table} ORDER BY seq"), vec![])
         .await
-        .unwrap()
-        .iter()
-        .map(|row| row.int("n").unwrap())
-        .collect();
-    let expected: Vec<i64> = (0..60).filter(|n| n % 10 != 3 && n % 10 != 7).collect();
-    assert_eq!(kept, expected);
+        .unwrap();
+    let mut numbers: Vec<i64> = kept.iter().map(|row| row.int("n").unwrap()).collect();
+    numbers.sort();
+    let expected: Vec<i64> = (0..60).filter(|n| ![3, 5, 7].contains(&(n % 10))).collect();
+    assert_eq!(numbers, expected);
+    let seqs: Vec<i64> = kept.iter().map(|row| row.int("seq").unwrap()).collect();
+    let count = expected.len() as i64;
+    assert_eq!(
+        seqs,
+        (first_seq + 1..=first_seq + count).collect::<Vec<_>>(),
+        "each kept writer moved the head on from the one before it"
+    );
+    let head = engine.read_once(head_row, vec![]).await.unwrap();
+    let last = kept.last().unwrap().int("n").unwrap();
+    assert_eq!(head[0].int("seq").unwrap(), first_seq + count);
+    assert_eq!(head[0].text("hash").unwrap(), format!("writer {last}"));
     let groups = engine.insert_groups().await - groups_before;
     assert!(
         groups < 30,
-        "48 commits took {groups} groups: writers did not share commits"
+        "{count} commits took {groups} groups: writers did not share commits"
     );
     drop(engine);
     drop_database(&url, &database_url).await;

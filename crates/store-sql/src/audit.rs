@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use lienhoan_domain::format::start_of_day;
 
-use crate::engine::{EngineError, Row, Tx};
+use crate::engine::{AuditHead, EngineError, Row, Tx};
 use crate::{ListSql, SqlStore, actor_name, now, page_bounds, paged, params, require};
 
 /// What a write records about itself.
@@ -36,20 +36,16 @@ impl<'a> Change<'a> {
 }
 
 /// Appends one entry in the caller's transaction. Updating the head row first takes its lock,
-/// so concurrent appends queue up instead of forking the chain. The caller's held-back inserts
-/// may go with that update: none is into the audit tables.
+/// so concurrent appends queue up instead of forking the chain; an engine that already holds
+/// the lock for the transaction knows the head without the update. The caller's held-back
+/// inserts may go with that update: none is into the audit tables.
 pub async fn record(tx: &mut dyn Tx, actor: &Actor, change: Change<'_>) -> Result<(), EngineError> {
-    let head = tx
-        .query_beside_inserts(
-            "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash",
-            vec![],
-        )
-        .await?;
-    let head = head
-        .first()
-        .ok_or_else(|| EngineError::Other("audit head row is missing".into()))?;
+    let head = match tx.known_audit_head() {
+        Some(head) => head.clone(),
+        None => locked_head(tx).await?,
+    };
     let mut entry = AuditEntry {
-        seq: head.int("seq")?,
+        seq: head.seq + 1,
         id: Uuid::now_v7(),
         at: now(),
         actor_id: (actor.user_id != Uuid::nil()).then_some(actor.user_id),
@@ -58,7 +54,7 @@ pub async fn record(tx: &mut dyn Tx, actor: &Actor, change: Change<'_>) -> Resul
         target_kind: change.target_kind.to_owned(),
         target_id: change.target_id,
         summary: change.summary,
-        prev_hash: head.text("hash")?,
+        prev_hash: head.hash,
         hash: String::new(),
     };
     entry.hash = entry_hash(&entry);
@@ -79,17 +75,40 @@ pub async fn record(tx: &mut dyn Tx, actor: &Actor, change: Change<'_>) -> Resul
     let columns: Vec<&str> = COLUMNS.split(", ").collect();
     tx.insert_many("audit_log", &columns, "", vec![row], &mut |_| {})
         .await?;
-    // The head row exists; written as an insert, the new hash can go with the entry in one
+    // The head row exists; written as an insert, the new head can go with the entry in one
     // statement where the engine batches inserts (see `Tx::insert_many`).
     tx.insert_many(
         "audit_head",
         &["id", "seq", "hash"],
-        "ON CONFLICT (id) DO UPDATE SET hash = excluded.hash",
+        "ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
         vec![params![1i64, entry.seq, entry.hash.as_str()]],
         &mut |_| {},
     )
     .await?;
+    if let Some(head) = tx.known_audit_head() {
+        *head = AuditHead {
+            seq: entry.seq,
+            hash: entry.hash,
+        };
+    }
     Ok(())
+}
+
+/// The head, read by the update that locks its row until the transaction ends.
+async fn locked_head(tx: &mut dyn Tx) -> Result<AuditHead, EngineError> {
+    let rows = tx
+        .query_beside_inserts(
+            "UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash",
+            vec![],
+        )
+        .await?;
+    let row = rows
+        .first()
+        .ok_or_else(|| EngineError::Other("audit head row is missing".into()))?;
+    Ok(AuditHead {
+        seq: row.int("seq")?,
+        hash: row.text("hash")?,
+    })
 }
 
 pub(crate) fn entry(row: &Row) -> Result<AuditEntry, EngineError> {

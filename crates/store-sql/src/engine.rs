@@ -214,6 +214,13 @@ pub fn date_text(day: Date) -> String {
     )
 }
 
+/// The end of the audit chain: its last entry's sequence number and hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditHead {
+    pub seq: i64,
+    pub hash: String,
+}
+
 #[async_trait]
 pub trait Tx: Send {
     async fn execute(&mut self, sql: &str, params: Vec<Value>) -> Result<u64, EngineError>;
@@ -248,6 +255,12 @@ pub trait Tx: Send {
     /// commits.
     async fn publish(&mut self, payload: String) -> Result<(), EngineError>;
     async fn commit(self: Box<Self>) -> Result<(), EngineError>;
+    /// The audit chain's head, where the engine holds its row locked for this transaction and
+    /// keeps it in memory: an append reads it here instead of from the row, and moves it.
+    /// `None`: an append reads the row, and so locks it.
+    fn known_audit_head(&mut self) -> Option<&mut AuditHead> {
+        None
+    }
 }
 
 /// Column types by role; the shared schema names these and each engine fills them in.

@@ -37,6 +37,8 @@ pub trait SharedConnection: Send + 'static {
     async fn roll_back_writer(&mut self, statements: &str) -> Result<(), EngineError> {
         self.run(statements).await
     }
+    /// Notes that a writer's changes are in the batch: it committed into it.
+    fn keep_writer(&mut self) {}
     async fn commit(&mut self) -> Result<(), EngineError>;
     /// Rolls the transaction back, if one is open.
     async fn roll_back(&mut self);
@@ -206,8 +208,9 @@ impl<C: SharedConnection> Turn<C> {
     /// Keeps this writer's changes in the batch, lets the next writer in, and returns once
     /// the batch's commit is done.
     pub async fn commit(mut self) -> Result<(), EngineError> {
-        let batch = self
-            .turns()
+        let turns = self.turns();
+        turns.conn.keep_writer();
+        let batch = turns
             .batch
             .as_mut()
             .expect("a turn is taken inside a batch");
