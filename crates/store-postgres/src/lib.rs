@@ -66,7 +66,13 @@ impl Lock {
             Self::Write => ("pg_advisory_xact_lock", WRITE),
             Self::Insert => ("pg_advisory_xact_lock_shared", WRITE),
         };
-        AssertSqlSafe(format!("BEGIN; SELECT {function}({key})"))
+        // An exclusive write counts itself, in its own transaction: an insert checked before
+        // its turn sees, at its turn, whether one committed since (see `insert_after_check`).
+        let count = match self {
+            Self::Write => "; UPDATE exclusive_writes SET begun = begun + 1 WHERE id = 1",
+            Self::Migration | Self::Insert => "",
+        };
+        AssertSqlSafe(format!("BEGIN; SELECT {function}({key}){count}"))
     }
 }
 
@@ -162,6 +168,12 @@ impl PostgresEngine {
         self.inserts.batches().await
     }
 
+    async fn insert_turn(&self) -> Result<PgTx, EngineError> {
+        let mut turn = self.inserts.turn().await?;
+        turn.conn_mut().start_writer();
+        Ok(PgTx::on(Lease::Shared(turn)))
+    }
+
     async fn locked(&self, lock: Lock) -> Result<Box<dyn Tx>, EngineError> {
         Ok(Box::new(self.begin(lock.begin()).await?))
     }
@@ -187,9 +199,45 @@ impl Engine for PostgresEngine {
     /// audit chain's head row, which still orders their entries; so they run side by side
     /// with other processes' inserts, and in this process share commits.
     async fn insert(&self) -> Result<Box<dyn Tx>, EngineError> {
-        let mut turn = self.inserts.turn().await?;
-        turn.conn_mut().start_writer();
-        Ok(Box::new(PgTx::on(Lease::Shared(turn))))
+        Ok(Box::new(self.insert_turn().await?))
+    }
+
+    /// Reads the check on a pooled connection while the insert waits for its turn, with the
+    /// count of exclusive writes begun: if the group's count is the same, no exclusive write
+    /// committed between the read and the group's start, and none can until it commits, so
+    /// the check still holds. The group's connection, which every insert of this process
+    /// waits for, then runs one statement fewer for it. A check that found nothing is read
+    /// again in the turn, so that a refusal rests on the group's view.
+    async fn insert_after_check(
+        &self,
+        check: &str,
+        params: Vec<Value>,
+    ) -> Result<(Box<dyn Tx>, Vec<Row>), EngineError> {
+        let ahead = fetch(
+            &self.pool,
+            &format!(
+                "SELECT (SELECT begun FROM exclusive_writes WHERE id = 1) AS exclusive_writes_begun,
+                        checked.*
+                 FROM ({check}) checked"
+            ),
+            params.clone(),
+        )
+        .await?;
+        let mut tx = self.insert_turn().await?;
+        let counted = match &tx.lease {
+            Lease::Shared(turn) => turn.conn().exclusive_writes(),
+            Lease::Own(_) => None,
+        };
+        let held = match ahead.first() {
+            Some(row) => counted.is_some() && row.opt_int("exclusive_writes_begun")? == counted,
+            None => false,
+        };
+        let rows = if held {
+            ahead
+        } else {
+            tx.query(check, params).await?
+        };
+        Ok((Box::new(tx), rows))
     }
 
     /// One snapshot for the whole transaction, so a multi-statement read (the audit chain and

@@ -14,8 +14,12 @@ use crate::{Lock, engine_error};
 /// last. A group's writers add to counter rows and then append to the audit chain: two server
 /// processes' groups, each holding the head or counter rows that the other's next writer
 /// needs, would deadlock. Taken first, the head orders the groups instead; and held until the
-/// group commits, it is known to the group, so its writers append without reading it.
-const HEAD_FIRST: &str = "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE";
+/// group commits, it is known to the group, so its writers append without reading it. The same
+/// statement reads how many exclusive writes have begun, which none can add to until the group
+/// commits (see `PostgresEngine::insert_after_check`).
+const HEAD_FIRST: &str = "SELECT h.seq, h.hash, w.begun
+    FROM audit_head h CROSS JOIN exclusive_writes w
+    WHERE h.id = 1 AND w.id = 1 FOR UPDATE OF h";
 
 fn ended() -> EngineError {
     EngineError::Other("the group's transaction has ended".into())
@@ -33,6 +37,8 @@ pub struct InsertConnection {
     /// The head as the writer whose turn it is has moved it: kept when the writer's part
     /// ends, dropped if it is rolled back.
     writer_head: Option<AuditHead>,
+    /// How many exclusive writes had begun when the group began.
+    exclusive_writes: Option<i64>,
 }
 
 impl InsertConnection {
@@ -43,7 +49,12 @@ impl InsertConnection {
             aborted: false,
             head: None,
             writer_head: None,
+            exclusive_writes: None,
         }
+    }
+
+    pub fn exclusive_writes(&self) -> Option<i64> {
+        self.exclusive_writes
     }
 
     /// Starts a writer's turn from the head the group has kept.
@@ -79,6 +90,7 @@ impl SharedConnection for InsertConnection {
         self.tx = None;
         self.aborted = false;
         self.head = None;
+        self.exclusive_writes = None;
         let mut tx = self
             .pool
             .begin_with(Lock::Insert.begin())
@@ -92,6 +104,7 @@ impl SharedConnection for InsertConnection {
             seq: row.try_get("seq").map_err(engine_error)?,
             hash: row.try_get("hash").map_err(engine_error)?,
         });
+        self.exclusive_writes = Some(row.try_get("begun").map_err(engine_error)?);
         self.tx = Some(tx);
         Ok(())
     }

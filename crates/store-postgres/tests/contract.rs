@@ -135,14 +135,10 @@ fn database_names_replace_the_path() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn held_back_inserts_are_seen_and_their_errors_named() {
     use lienhoan_store_sql::engine::{Engine, EngineError, Value};
-    let Ok(url) = std::env::var(URL_VAR) else {
-        assert!(
-            std::env::var_os(REQUIRE_VAR).is_none(),
-            "{REQUIRE_VAR} is set but {URL_VAR} is not"
-        );
+    let Some((database_url, url)) = new_database("held_back_inserts").await else {
         return;
     };
-    let engine = PostgresEngine::open(&url)
+    let engine = PostgresEngine::open(&database_url)
         .await
         .expect("the database opens");
     let mut tx = engine.write().await.expect("a write transaction");
@@ -171,6 +167,9 @@ async fn held_back_inserts_are_seen_and_their_errors_named() {
         }
         other => panic!("the duplicate is the held-back insert's error: {other:?}"),
     }
+    drop(tx);
+    drop(engine);
+    drop_database(&url, &database_url).await;
 }
 
 /// Inserts share commits: sixty writers, each yielding with its turn held so that the others
@@ -303,6 +302,65 @@ async fn inserts_share_commits_and_a_failed_one_leaves_the_rest() {
     assert!(
         groups < 30,
         "{count} commits took {groups} groups: writers did not share commits"
+    );
+    drop(engine);
+    drop_database(&url, &database_url).await;
+}
+
+/// An insert's check, read before its turn, is kept only while no exclusive write has begun
+/// since. Here the check counts its reads, and sleeps so that an exclusive write can commit
+/// while it runs: with no such write the first read is kept; after one, the check is read
+/// again in the turn and sees the write.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_check_read_before_an_exclusive_write_is_read_again() {
+    use lienhoan_store_sql::engine::Engine;
+    use std::sync::Arc;
+    use std::time::Duration;
+    let Some((database_url, url)) = new_database("check_ahead").await else {
+        return;
+    };
+    let engine = Arc::new(
+        PostgresEngine::open(&database_url)
+            .await
+            .expect("the database opens"),
+    );
+    let mut tx = engine.write().await.unwrap();
+    tx.execute_script(
+        "CREATE TABLE facts (id BIGINT PRIMARY KEY, v BIGINT NOT NULL);
+         INSERT INTO facts VALUES (1, 1);
+         CREATE SEQUENCE check_reads",
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let check = "SELECT f.v, nextval('check_reads') AS reads
+                 FROM facts f, pg_sleep(0.3) s WHERE f.id = 1";
+    let read = |engine: Arc<PostgresEngine>| {
+        tokio::spawn(async move {
+            let (tx, rows) = engine.insert_after_check(check, vec![]).await.unwrap();
+            tx.commit().await.unwrap();
+            (rows[0].int("v").unwrap(), rows[0].int("reads").unwrap())
+        })
+    };
+
+    let kept = read(engine.clone()).await.unwrap();
+    assert_eq!(
+        kept,
+        (1, 1),
+        "with no exclusive write between, the first read is kept"
+    );
+
+    let again = read(engine.clone());
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut tx = engine.write().await.unwrap();
+    tx.execute("UPDATE facts SET v = 2 WHERE id = 1", vec![])
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(
+        again.await.unwrap(),
+        (2, 3),
+        "after an exclusive write, the check is read again in the turn"
     );
     drop(engine);
     drop_database(&url, &database_url).await;

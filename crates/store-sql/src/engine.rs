@@ -288,6 +288,20 @@ pub trait Engine: Send + Sync + 'static {
     async fn insert(&self) -> Result<Box<dyn Tx>, EngineError> {
         self.write().await
     }
+    /// An insert (see [`Engine::insert`]) whose first statement is `check`, a read of what
+    /// only exclusive writes change: the transaction, and the check's rows. An engine whose
+    /// inserts take turns on a shared connection may read the check before the turn, on a
+    /// connection of its own, so that the turn is shorter; it keeps that read only if no
+    /// exclusive write began in between.
+    async fn insert_after_check(
+        &self,
+        check: &str,
+        params: Vec<Value>,
+    ) -> Result<(Box<dyn Tx>, Vec<Row>), EngineError> {
+        let mut tx = self.insert().await?;
+        let rows = tx.query(check, params).await?;
+        Ok((tx, rows))
+    }
     async fn read(&self) -> Result<Box<dyn Tx>, EngineError>;
     /// One reading statement on its own, seeing the moment it starts. An engine whose
     /// transactions cost round trips of their own (PostgreSQL's `BEGIN` and `ROLLBACK`) runs

@@ -186,25 +186,25 @@ const AREA: &str = "FROM admin_units c
             JOIN admin_units d ON d.parent_id = o.admin_unit_id
             JOIN admin_units u ON u.parent_id = d.id WHERE o.id = $1)";
 
-/// The commune must be in the organisation's area; noted with its province, and the
-/// organisation's cluster memberships, for the counters. One statement reads both: on
+/// Reads whether a commune (`$2`) is in an organisation's (`$1`) area, with its province and
+/// the organisation's cluster memberships, for the counters. One statement reads both: on
 /// PostgreSQL each is a round trip of a write that holds the audit chain's head.
-async fn check_commune(
-    tx: &mut dyn Tx,
+fn commune_check() -> String {
+    format!(
+        "SELECT area.province_id, m.cluster_id, m.joined_on, m.left_on
+         FROM (SELECT {PROVINCE_OF_COMMUNE} {AREA} AND c.id = $2) area
+         LEFT JOIN cluster_memberships m ON m.organisation_id = $1"
+    )
+}
+
+/// The commune must be in the organisation's area (`rows` of [`commune_check`]); its
+/// province and the organisation's memberships are noted for the counters.
+fn note_commune(
+    rows: &[Row],
     organisation_id: Uuid,
     commune_id: Uuid,
     counters: &mut CounterChanges,
 ) -> StoreResult<()> {
-    let rows = tx
-        .query(
-            &format!(
-                "SELECT area.province_id, m.cluster_id, m.joined_on, m.left_on
-                 FROM (SELECT {PROVINCE_OF_COMMUNE} {AREA} AND c.id = $2) area
-                 LEFT JOIN cluster_memberships m ON m.organisation_id = $1"
-            ),
-            params![organisation_id, commune_id],
-        )
-        .await?;
     let Some(row) = rows.first() else {
         return Err(StoreError::invalid(
             "commune_id",
@@ -213,13 +213,25 @@ async fn check_commune(
     };
     counters.locate(commune_id, row.uuid("province_id")?);
     let mut memberships = Vec::new();
-    for row in &rows {
+    for row in rows {
         if let Some(cluster) = row.opt_uuid("cluster_id")? {
             memberships.push((cluster, span(row)?));
         }
     }
     counters.know_memberships(organisation_id, memberships);
     Ok(())
+}
+
+async fn check_commune(
+    tx: &mut dyn Tx,
+    organisation_id: Uuid,
+    commune_id: Uuid,
+    counters: &mut CounterChanges,
+) -> StoreResult<()> {
+    let rows = tx
+        .query(&commune_check(), params![organisation_id, commune_id])
+        .await?;
+    note_commune(&rows, organisation_id, commune_id, counters)
 }
 
 async fn fetch(tx: &mut dyn Tx, actor: &Actor, id: Uuid) -> StoreResult<IncidentView> {
@@ -410,15 +422,12 @@ impl IncidentStore for SqlStore {
             updated_at: at,
         };
         let shared = input.shared.unwrap_or(input.cross_border);
-        let mut tx = self.engine.insert().await?;
+        let (mut tx, checked) = self
+            .engine
+            .insert_after_check(&commune_check(), params![organisation_id, input.commune_id])
+            .await?;
         let mut counters = CounterChanges::default();
-        check_commune(
-            tx.as_mut(),
-            organisation_id,
-            input.commune_id,
-            &mut counters,
-        )
-        .await?;
+        note_commune(&checked, organisation_id, input.commune_id, &mut counters)?;
         // The counters read the memberships first; then the record and its counter rows can
         // go together (see `Tx::insert_many`).
         counters.add(&incident, 1);
@@ -467,14 +476,15 @@ impl IncidentStore for SqlStore {
                 }));
             }
         }
-        let mut tx = self.engine.insert().await?;
-        let mut counters = CounterChanges::default();
-        let area: HashSet<Uuid> = tx
-            .query(
+        let (mut tx, area) = self
+            .engine
+            .insert_after_check(
                 &format!("SELECT c.id, {PROVINCE_OF_COMMUNE} {AREA}"),
                 params![organisation_id],
             )
-            .await?
+            .await?;
+        let mut counters = CounterChanges::default();
+        let area: HashSet<Uuid> = area
             .iter()
             .map(|r| {
                 let commune = r.uuid("id")?;

@@ -34,6 +34,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "cluster counters",
         include_str!("../schema/0007_cluster_counters.sql"),
     ),
+    (
+        8,
+        "exclusive writes",
+        include_str!("../schema/0008_exclusive_writes.sql"),
+    ),
 ];
 
 fn render(sql: &str, types: &TypeNames) -> String {
