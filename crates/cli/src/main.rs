@@ -56,6 +56,9 @@ enum Command {
     },
     /// Brings the database schema up to date.
     Migrate,
+    /// Stores the statistics rollups in key order again (PostgreSQL), so that reports read a
+    /// year from few pages; run after a large import. The server does it daily.
+    CompactStatistics,
     /// Loads the demo data (idempotent).
     Demo,
     /// Manages accounts.
@@ -133,7 +136,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if demo {
                 load_demo(store.as_ref()).await?;
             }
-            tokio::spawn(purge_daily(store.clone(), retention_days));
+            tokio::spawn(maintain_daily(store.clone(), retention_days));
             serve(store, &bind, &cli.database, demo, secure_cookies).await?;
         }
         Command::Import { file, organisation } => {
@@ -146,6 +149,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!(
                 "{removed} expired register record(s) deleted; the audit log keeps their entries"
             );
+        }
+        Command::CompactStatistics => {
+            let store = database::open(&cli.database).await?;
+            store.compact_statistics(&Actor::system()).await?;
+            println!("statistics rollups compacted");
         }
         Command::Demo => {
             let store = database::open(&cli.database).await?;
@@ -263,8 +271,9 @@ async fn purge(store: &dyn Store, retention_days: i64) -> anyhow::Result<u64> {
         .await?)
 }
 
-/// Purges at start and then once a day, for as long as the server runs.
-async fn purge_daily(store: std::sync::Arc<dyn Store>, retention_days: i64) {
+/// Purges the register and compacts the statistics rollups at start and then once a day, for
+/// as long as the server runs.
+async fn maintain_daily(store: std::sync::Arc<dyn Store>, retention_days: i64) {
     let mut every_day = tokio::time::interval(std::time::Duration::from_secs(24 * 60 * 60));
     loop {
         every_day.tick().await;
@@ -272,6 +281,9 @@ async fn purge_daily(store: std::sync::Arc<dyn Store>, retention_days: i64) {
             Ok(0) => {}
             Ok(removed) => tracing::info!(removed, "expired register records purged"),
             Err(e) => tracing::error!(error = %e, "register purge failed"),
+        }
+        if let Err(e) = store.compact_statistics(&Actor::system()).await {
+            tracing::error!(error = %e, "compacting the statistics rollups failed");
         }
     }
 }

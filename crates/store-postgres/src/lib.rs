@@ -253,6 +253,29 @@ impl Engine for PostgresEngine {
         fetch(&self.pool, sql, params).await
     }
 
+    /// `CLUSTER` on the primary key: PostgreSQL keeps a table's rows in the order they were
+    /// written, and every upsert of a counter writes a new version of its row, so a rollup's
+    /// year ends up on as many pages as it has rows (at 10M incidents, the national yearly
+    /// rollup's 1,462 rows of a year on 1,043 pages). The table is locked while it is
+    /// rewritten: about 2 s for the largest rollup at 10M.
+    async fn compact(&self, table: &str) -> Result<(), EngineError> {
+        let index: String = sqlx::query_scalar(
+            "SELECT i.relname::text FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
+             WHERE x.indrelid = $1::text::regclass AND x.indisprimary",
+        )
+        .bind(table)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(engine_error)?;
+        sqlx::raw_sql(AssertSqlSafe(format!(
+            "CLUSTER {table} USING {index}; ANALYZE {table}"
+        )))
+        .execute(&self.pool)
+        .await
+        .map_err(engine_error)?;
+        Ok(())
+    }
+
     async fn migration(&self) -> Result<Box<dyn Tx>, EngineError> {
         self.locked(Lock::Migration).await
     }

@@ -366,6 +366,44 @@ async fn a_check_read_before_an_exclusive_write_is_read_again() {
     drop_database(&url, &database_url).await;
 }
 
+/// Compacting the statistics rewrites each rollup that reports read years and months from in
+/// the order of its primary key (PostgreSQL marks the index the table was clustered on).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compacting_statistics_clusters_the_rollups() {
+    use lienhoan_domain::access::Actor;
+    use lienhoan_store::StatisticsStore;
+    let Some((database_url, url)) = new_database("compact").await else {
+        return;
+    };
+    let engine = PostgresEngine::open(&database_url)
+        .await
+        .expect("the database opens");
+    let store = SqlStore::new(Box::new(engine));
+    store
+        .compact_statistics(&Actor::system())
+        .await
+        .expect("the rollups are compacted");
+    let mut conn = sqlx::PgConnection::connect(&database_url).await.unwrap();
+    let clustered: Vec<String> = sqlx::query_scalar(
+        "SELECT t.relname::text FROM pg_index x JOIN pg_class t ON t.oid = x.indrelid
+         WHERE x.indisclustered AND x.indisprimary ORDER BY 1",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(
+        clustered,
+        [
+            "cluster_counters_yearly",
+            "incident_counters_province",
+            "incident_counters_province_yearly"
+        ]
+    );
+    conn.close().await.unwrap();
+    drop(store);
+    drop_database(&url, &database_url).await;
+}
+
 /// Two server processes on one database, each sharing commits among its own inserts, record
 /// incidents into the same counter rows at once. A group that held counter rows while waiting
 /// for the audit chain's head, which the other group holds until its commit, would deadlock

@@ -309,6 +309,12 @@ pub trait Engine: Send + Sync + 'static {
     async fn read_once(&self, sql: &str, params: Vec<Value>) -> Result<Vec<Row>, EngineError> {
         self.read().await?.query(sql, params).await
     }
+    /// Rewrites `table` in the order of its primary key and refreshes the planner's statistics
+    /// of it, where the engine stores rows in the order they are written. An engine that keeps
+    /// tables in key order has nothing to do.
+    async fn compact(&self, _table: &str) -> Result<(), EngineError> {
+        Ok(())
+    }
     /// A write transaction that also holds the lock for schema changes, so that several
     /// servers starting together migrate once.
     async fn migration(&self) -> Result<Box<dyn Tx>, EngineError>;

@@ -19,8 +19,9 @@ use uuid::Uuid;
 
 use crate::bulk::rows_with_ids;
 use crate::clusters::span;
+use crate::counters::compacted_rollups;
 use crate::engine::{EngineError, Row, Tx, Value};
-use crate::{Conditions, SqlStore, params, scope_param};
+use crate::{Conditions, SqlStore, params, require, scope_param};
 
 pub(crate) fn grouped_row(r: &Row) -> Result<GroupedFigures, EngineError> {
     let month = r
@@ -430,6 +431,14 @@ impl StatisticsStore for SqlStore {
             previous_from: previous_range.map(|r| r.0),
             previous_to: previous_range.map(|r| r.1),
         })
+    }
+
+    async fn compact_statistics(&self, actor: &Actor) -> StoreResult<()> {
+        require(actor.can_manage_reference_data())?;
+        for table in compacted_rollups() {
+            self.engine.compact(table).await?;
+        }
+        Ok(())
     }
 }
 
