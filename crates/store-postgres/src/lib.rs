@@ -41,6 +41,18 @@ static TYPES: TypeNames = TypeNames {
     bytes: "BYTEA",
     bigint: "BIGINT",
     clustered: "",
+    count_checked_changes: "
+        CREATE FUNCTION count_checked_change() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            UPDATE checked_changes SET made = made + 1 WHERE id = 1;
+            RETURN NULL;
+        END $$;
+        CREATE TRIGGER admin_units_counted AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+            ON admin_units FOR EACH STATEMENT EXECUTE FUNCTION count_checked_change();
+        CREATE TRIGGER organisations_counted AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+            ON organisations FOR EACH STATEMENT EXECUTE FUNCTION count_checked_change();
+        CREATE TRIGGER cluster_memberships_counted AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+            ON cluster_memberships FOR EACH STATEMENT EXECUTE FUNCTION count_checked_change();",
 };
 
 /// The advisory lock a write transaction takes in its `BEGIN`'s round trip and holds until it
@@ -66,15 +78,12 @@ impl Lock {
             Self::Write => ("pg_advisory_xact_lock", WRITE),
             Self::Insert => ("pg_advisory_xact_lock_shared", WRITE),
         };
-        // An exclusive write counts itself, in its own transaction: an insert checked before
-        // its turn sees, at its turn, whether one committed since (see `insert_after_check`).
-        let count = match self {
-            Self::Write => "; UPDATE exclusive_writes SET begun = begun + 1 WHERE id = 1",
-            Self::Migration | Self::Insert => "",
-        };
-        AssertSqlSafe(format!("BEGIN; SELECT {function}({key}){count}"))
+        AssertSqlSafe(format!("BEGIN; SELECT {function}({key})"))
     }
 }
+
+/// How long compacting a table waits for its lock (see `PostgresEngine::compact`).
+const COMPACT_LOCK_TIMEOUT: &str = "1s";
 
 /// How long a request waits for a pooled connection before it is refused as busy (503 with
 /// `Retry-After`). sqlx's default of 30 s outlasts the patience of most clients and proxies, so
@@ -168,12 +177,6 @@ impl PostgresEngine {
         self.inserts.batches().await
     }
 
-    async fn insert_turn(&self) -> Result<PgTx, EngineError> {
-        let mut turn = self.inserts.turn().await?;
-        turn.conn_mut().start_writer();
-        Ok(PgTx::on(Lease::Shared(turn)))
-    }
-
     async fn locked(&self, lock: Lock) -> Result<Box<dyn Tx>, EngineError> {
         Ok(Box::new(self.begin(lock.begin()).await?))
     }
@@ -199,15 +202,18 @@ impl Engine for PostgresEngine {
     /// audit chain's head row, which still orders their entries; so they run side by side
     /// with other processes' inserts, and in this process share commits.
     async fn insert(&self) -> Result<Box<dyn Tx>, EngineError> {
-        Ok(Box::new(self.insert_turn().await?))
+        Ok(Box::new(PgTx::on(Lease::Shared(
+            self.inserts.turn().await?,
+        ))))
     }
 
     /// Reads the check on a pooled connection while the insert waits for its turn, with the
-    /// count of exclusive writes begun: if the group's count is the same, no exclusive write
-    /// committed between the read and the group's start, and none can until it commits, so
-    /// the check still holds. The group's connection, which every insert of this process
-    /// waits for, then runs one statement fewer for it. A check that found nothing is read
-    /// again in the turn, so that a refusal rests on the group's view.
+    /// count of changes to what checks read (kept by triggers, see migration 0008): if the
+    /// group's count is the same, no such change committed between the read and the group's
+    /// start, and none can until it commits (they are exclusive writes), so the check still
+    /// holds. The group's connection, which every insert of this process waits for, then runs
+    /// one statement fewer for it. A check that found nothing is read again in the turn, so
+    /// that a refusal rests on the group's view.
     async fn insert_after_check(
         &self,
         check: &str,
@@ -216,20 +222,18 @@ impl Engine for PostgresEngine {
         let ahead = fetch(
             &self.pool,
             &format!(
-                "SELECT (SELECT begun FROM exclusive_writes WHERE id = 1) AS exclusive_writes_begun,
+                "SELECT (SELECT made FROM checked_changes WHERE id = 1) AS checked_changes_made,
                         checked.*
                  FROM ({check}) checked"
             ),
             params.clone(),
         )
         .await?;
-        let mut tx = self.insert_turn().await?;
-        let counted = match &tx.lease {
-            Lease::Shared(turn) => turn.conn().exclusive_writes(),
-            Lease::Own(_) => None,
-        };
+        let turn = self.inserts.turn().await?;
+        let counted = turn.conn().checked_changes();
+        let mut tx = PgTx::on(Lease::Shared(turn));
         let held = match ahead.first() {
-            Some(row) => counted.is_some() && row.opt_int("exclusive_writes_begun")? == counted,
+            Some(row) => counted.is_some() && row.opt_int("checked_changes_made")? == counted,
             None => false,
         };
         let rows = if held {
@@ -257,7 +261,9 @@ impl Engine for PostgresEngine {
     /// written, and every upsert of a counter writes a new version of its row, so a rollup's
     /// year ends up on as many pages as it has rows (at 10M incidents, the national yearly
     /// rollup's 1,462 rows of a year on 1,043 pages). The table is locked while it is
-    /// rewritten: about 2 s for the largest rollup at 10M.
+    /// rewritten: about 2 s for the largest rollup at 10M. Every later reader and writer of
+    /// the table queues behind the lock while it is awaited, so it is awaited for at most
+    /// [`COMPACT_LOCK_TIMEOUT`]; a table that was busy that long is left for the next time.
     async fn compact(&self, table: &str) -> Result<(), EngineError> {
         let index: String = sqlx::query_scalar(
             "SELECT i.relname::text FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
@@ -267,12 +273,19 @@ impl Engine for PostgresEngine {
         .fetch_one(&self.pool)
         .await
         .map_err(engine_error)?;
+        let mut tx = self.pool.begin().await.map_err(engine_error)?;
         sqlx::raw_sql(AssertSqlSafe(format!(
-            "CLUSTER {table} USING {index}; ANALYZE {table}"
+            "SET LOCAL lock_timeout = '{COMPACT_LOCK_TIMEOUT}'; CLUSTER {table} USING {index}"
         )))
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await
         .map_err(engine_error)?;
+        tx.commit().await.map_err(engine_error)?;
+        // Outside the rewrite's transaction, so that the table is not locked meanwhile.
+        sqlx::raw_sql(AssertSqlSafe(format!("ANALYZE {table}")))
+            .execute(&self.pool)
+            .await
+            .map_err(engine_error)?;
         Ok(())
     }
 

@@ -15,11 +15,11 @@ use crate::{Lock, engine_error};
 /// processes' groups, each holding the head or counter rows that the other's next writer
 /// needs, would deadlock. Taken first, the head orders the groups instead; and held until the
 /// group commits, it is known to the group, so its writers append without reading it. The same
-/// statement reads how many exclusive writes have begun, which none can add to until the group
-/// commits (see `PostgresEngine::insert_after_check`).
-const HEAD_FIRST: &str = "SELECT h.seq, h.hash, w.begun
-    FROM audit_head h CROSS JOIN exclusive_writes w
-    WHERE h.id = 1 AND w.id = 1 FOR UPDATE OF h";
+/// statement reads how many changes to what inserts check have committed, which none can add to
+/// until the group commits (see `PostgresEngine::insert_after_check`).
+const HEAD_FIRST: &str = "SELECT h.seq, h.hash, c.made
+    FROM audit_head h CROSS JOIN checked_changes c
+    WHERE h.id = 1 AND c.id = 1 FOR UPDATE OF h";
 
 fn ended() -> EngineError {
     EngineError::Other("the group's transaction has ended".into())
@@ -37,8 +37,8 @@ pub struct InsertConnection {
     /// The head as the writer whose turn it is has moved it: kept when the writer's part
     /// ends, dropped if it is rolled back.
     writer_head: Option<AuditHead>,
-    /// How many exclusive writes had begun when the group began.
-    exclusive_writes: Option<i64>,
+    /// How many changes to what inserts check had committed when the group began.
+    checked_changes: Option<i64>,
 }
 
 impl InsertConnection {
@@ -49,17 +49,19 @@ impl InsertConnection {
             aborted: false,
             head: None,
             writer_head: None,
-            exclusive_writes: None,
+            checked_changes: None,
         }
     }
 
-    pub fn exclusive_writes(&self) -> Option<i64> {
-        self.exclusive_writes
+    pub fn checked_changes(&self) -> Option<i64> {
+        self.checked_changes
     }
 
-    /// Starts a writer's turn from the head the group has kept.
-    pub fn start_writer(&mut self) {
-        self.writer_head = self.head.clone();
+    /// What a group knows holds only while it is open.
+    fn forget_group(&mut self) {
+        self.head = None;
+        self.writer_head = None;
+        self.checked_changes = None;
     }
 
     pub fn writer_head(&mut self) -> Option<&mut AuditHead> {
@@ -89,8 +91,7 @@ impl SharedConnection for InsertConnection {
     async fn begin(&mut self) -> Result<(), EngineError> {
         self.tx = None;
         self.aborted = false;
-        self.head = None;
-        self.exclusive_writes = None;
+        self.forget_group();
         let mut tx = self
             .pool
             .begin_with(Lock::Insert.begin())
@@ -104,7 +105,7 @@ impl SharedConnection for InsertConnection {
             seq: row.try_get("seq").map_err(engine_error)?,
             hash: row.try_get("hash").map_err(engine_error)?,
         });
-        self.exclusive_writes = Some(row.try_get("begun").map_err(engine_error)?);
+        self.checked_changes = Some(row.try_get("made").map_err(engine_error)?);
         self.tx = Some(tx);
         Ok(())
     }
@@ -113,6 +114,11 @@ impl SharedConnection for InsertConnection {
         let done = self.send(statements).await;
         self.aborted |= done.is_err();
         done
+    }
+
+    /// A writer's turn starts from the head the group has kept.
+    fn start_writer(&mut self) {
+        self.writer_head = self.head.clone();
     }
 
     /// The group keeps the head as the writer moved it.
@@ -131,7 +137,7 @@ impl SharedConnection for InsertConnection {
     }
 
     async fn commit(&mut self) -> Result<(), EngineError> {
-        self.head = None;
+        self.forget_group();
         match self.tx.take() {
             Some(tx) => tx.commit().await.map_err(engine_error),
             None => Err(ended()),
@@ -139,7 +145,7 @@ impl SharedConnection for InsertConnection {
     }
 
     async fn roll_back(&mut self) {
-        self.head = None;
+        self.forget_group();
         if let Some(tx) = self.tx.take() {
             let _ = tx.rollback().await;
         }

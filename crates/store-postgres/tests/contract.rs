@@ -307,18 +307,27 @@ async fn inserts_share_commits_and_a_failed_one_leaves_the_rest() {
     drop_database(&url, &database_url).await;
 }
 
-/// An insert's check, read before its turn, is kept only while no exclusive write has begun
-/// since. Here the check counts its reads, and sleeps so that an exclusive write can commit
-/// while it runs: with no such write the first read is kept; after one, the check is read
-/// again in the turn and sees the write.
+/// An insert's check, read before its turn, is kept only while nothing it reads has changed
+/// since. Here the check reads an organisation, counts its reads with a sequence, and sleeps so
+/// that an exclusive write can commit while it runs. With no write between, or one to a table
+/// that checks do not read, the first read is kept; after the organisation is renamed, the
+/// check is read again in the turn and sees the new name.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_check_read_before_an_exclusive_write_is_read_again() {
-    use lienhoan_store_sql::engine::Engine;
+async fn a_check_read_before_a_change_to_what_it_reads_is_read_again() {
+    use lienhoan_store::contract::{import_incident_geo, organisation};
+    use lienhoan_store_sql::engine::{Engine, Value};
     use std::sync::Arc;
     use std::time::Duration;
     let Some((database_url, url)) = new_database("check_ahead").await else {
         return;
     };
+    let store = SqlStore::new(Box::new(
+        PostgresEngine::open(&database_url)
+            .await
+            .expect("the database opens"),
+    ));
+    let g = import_incident_geo(&store).await;
+    let org = organisation(&store, "Công an huyện Sơn Dương", &g.geo.son_duong).await;
     let engine = Arc::new(
         PostgresEngine::open(&database_url)
             .await
@@ -333,36 +342,56 @@ async fn a_check_read_before_an_exclusive_write_is_read_again() {
     .await
     .unwrap();
     tx.commit().await.unwrap();
-    let check = "SELECT f.v, nextval('check_reads') AS reads
-                 FROM facts f, pg_sleep(0.3) s WHERE f.id = 1";
     let read = |engine: Arc<PostgresEngine>| {
         tokio::spawn(async move {
-            let (tx, rows) = engine.insert_after_check(check, vec![]).await.unwrap();
+            let (tx, rows) = engine
+                .insert_after_check(
+                    "SELECT o.name, nextval('check_reads') AS reads
+                     FROM organisations o, pg_sleep(0.3) s WHERE o.id = $1",
+                    vec![Value::from(org.id)],
+                )
+                .await
+                .unwrap();
             tx.commit().await.unwrap();
-            (rows[0].int("v").unwrap(), rows[0].int("reads").unwrap())
+            (rows[0].text("name").unwrap(), rows[0].int("reads").unwrap())
         })
     };
+    let write_meanwhile = async |sql: &str, params: Vec<Value>| {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let mut tx = engine.write().await.unwrap();
+        tx.execute(sql, params).await.unwrap();
+        tx.commit().await.unwrap();
+    };
+    let name = org.name.clone();
 
     let kept = read(engine.clone()).await.unwrap();
     assert_eq!(
         kept,
-        (1, 1),
-        "with no exclusive write between, the first read is kept"
+        (name.clone(), 1),
+        "with no write between, the read is kept"
     );
 
-    let again = read(engine.clone());
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    let mut tx = engine.write().await.unwrap();
-    tx.execute("UPDATE facts SET v = 2 WHERE id = 1", vec![])
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
+    let reading = read(engine.clone());
+    write_meanwhile("UPDATE facts SET v = 2 WHERE id = 1", vec![]).await;
     assert_eq!(
-        again.await.unwrap(),
-        (2, 3),
-        "after an exclusive write, the check is read again in the turn"
+        reading.await.unwrap(),
+        (name, 2),
+        "a write to a table that checks do not read leaves the read kept"
+    );
+
+    let reading = read(engine.clone());
+    write_meanwhile(
+        "UPDATE organisations SET name = 'Công an huyện Sơn Dương mới' WHERE id = $1",
+        vec![Value::from(org.id)],
+    )
+    .await;
+    assert_eq!(
+        reading.await.unwrap(),
+        ("Công an huyện Sơn Dương mới".to_string(), 4),
+        "after a change to what it reads, the check is read again in the turn"
     );
     drop(engine);
+    drop(store);
     drop_database(&url, &database_url).await;
 }
 

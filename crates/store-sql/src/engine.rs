@@ -274,6 +274,10 @@ pub struct TypeNames {
     /// The table option that stores rows in primary-key order, where the engine has one, so
     /// that a range of the key is read from neighbouring pages.
     pub clustered: &'static str,
+    /// Statements that make every change to `admin_units`, `organisations` and
+    /// `cluster_memberships` add one to `checked_changes` (see migration 0008), where the
+    /// engine reads inserts' checks before their turn; empty where it does not.
+    pub count_checked_changes: &'static str,
 }
 
 #[async_trait]
@@ -289,10 +293,10 @@ pub trait Engine: Send + Sync + 'static {
         self.write().await
     }
     /// An insert (see [`Engine::insert`]) whose first statement is `check`, a read of what
-    /// only exclusive writes change: the transaction, and the check's rows. An engine whose
-    /// inserts take turns on a shared connection may read the check before the turn, on a
-    /// connection of its own, so that the turn is shorter; it keeps that read only if no
-    /// exclusive write began in between.
+    /// only exclusive writes change (areas, memberships): the transaction, and the check's
+    /// rows. An engine whose inserts take turns on a shared connection may read the check
+    /// before the turn, on a connection of its own, so that the turn is shorter; it keeps that
+    /// read only if nothing it reads changed in between (see migration 0008).
     async fn insert_after_check(
         &self,
         check: &str,

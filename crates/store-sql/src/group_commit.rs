@@ -37,6 +37,8 @@ pub trait SharedConnection: Send + 'static {
     async fn roll_back_writer(&mut self, statements: &str) -> Result<(), EngineError> {
         self.run(statements).await
     }
+    /// Notes that a writer's turn begins.
+    fn start_writer(&mut self) {}
     /// Notes that a writer's changes are in the batch: it committed into it.
     fn keep_writer(&mut self) {}
     async fn commit(&mut self) -> Result<(), EngineError>;
@@ -142,6 +144,7 @@ impl<C: SharedConnection> GroupCommit<C> {
         };
         batch.unreleased = false;
         turns.conn.run(statements).await?;
+        turns.conn.start_writer();
         turn.savepoint = true;
         Ok(turn)
     }

@@ -36,8 +36,8 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
     (
         8,
-        "exclusive writes",
-        include_str!("../schema/0008_exclusive_writes.sql"),
+        "checked changes",
+        include_str!("../schema/0008_checked_changes.sql"),
     ),
 ];
 
@@ -49,6 +49,7 @@ fn render(sql: &str, types: &TypeNames) -> String {
         .replace("{bytes}", types.bytes)
         .replace("{bigint}", types.bigint)
         .replace("{clustered}", types.clustered)
+        .replace("{count_checked_changes}", types.count_checked_changes)
 }
 
 /// Applies every migration not yet applied, each in the engine's migration transaction.

@@ -36,6 +36,7 @@ static TYPES: TypeNames = TypeNames {
     bytes: "BLOB",
     bigint: "INTEGER",
     clustered: "WITHOUT ROWID",
+    count_checked_changes: "",
 };
 
 impl SqliteEngine {
