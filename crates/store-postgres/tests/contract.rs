@@ -72,9 +72,7 @@ async fn new_database(case: &'static str) -> Option<(String, String)> {
     }
     eprintln!("contract case {case}: database {database}");
     let database_url = with_database(&url, &database);
-    let engine = PostgresEngine::open(&database_url)
-        .await
-        .expect("the test database opens");
+    let engine = open(&database_url).await;
     lienhoan_store_sql::migrate(&engine)
         .await
         .expect("the schema migrates");
@@ -97,11 +95,16 @@ async fn drop_database(url: &str, database_url: &str) {
     }
 }
 
+/// An engine on a test database.
+async fn open(database_url: &str) -> PostgresEngine {
+    PostgresEngine::open(database_url)
+        .await
+        .expect("the test database opens")
+}
+
 async fn fresh(case: &'static str) -> Option<Fresh> {
     let (database_url, url) = new_database(case).await?;
-    let engine = PostgresEngine::open(&database_url)
-        .await
-        .expect("the test database opens");
+    let engine = open(&database_url).await;
     Some(
         Fresh::new(SqlStore::new(Box::new(engine))).with_teardown(async move {
             drop_database(&url, &database_url).await;
@@ -138,9 +141,7 @@ async fn held_back_inserts_are_seen_and_their_errors_named() {
     let Some((database_url, url)) = new_database("held_back_inserts").await else {
         return;
     };
-    let engine = PostgresEngine::open(&database_url)
-        .await
-        .expect("the database opens");
+    let engine = open(&database_url).await;
     let mut tx = engine.write().await.expect("a write transaction");
     tx.execute_script("CREATE TEMP TABLE held (id BIGINT PRIMARY KEY) ON COMMIT DROP")
         .await
@@ -185,11 +186,7 @@ async fn inserts_share_commits_and_a_failed_one_leaves_the_rest() {
     let Some((database_url, url)) = new_database("inserts_share_commits").await else {
         return;
     };
-    let engine = Arc::new(
-        PostgresEngine::open(&database_url)
-            .await
-            .expect("the database opens"),
-    );
+    let engine = Arc::new(open(&database_url).await);
     let table = "group_writes";
     let mut tx = engine.write().await.unwrap();
     tx.execute_script(&format!(
@@ -321,18 +318,10 @@ async fn a_check_read_before_a_change_to_what_it_reads_is_read_again() {
     let Some((database_url, url)) = new_database("check_ahead").await else {
         return;
     };
-    let store = SqlStore::new(Box::new(
-        PostgresEngine::open(&database_url)
-            .await
-            .expect("the database opens"),
-    ));
+    let store = SqlStore::new(Box::new(open(&database_url).await));
     let g = import_incident_geo(&store).await;
     let org = organisation(&store, "Công an huyện Sơn Dương", &g.geo.son_duong).await;
-    let engine = Arc::new(
-        PostgresEngine::open(&database_url)
-            .await
-            .expect("the database opens"),
-    );
+    let engine = Arc::new(open(&database_url).await);
     let mut tx = engine.write().await.unwrap();
     tx.execute_script(
         "CREATE TABLE facts (id BIGINT PRIMARY KEY, v BIGINT NOT NULL);
@@ -404,9 +393,7 @@ async fn compacting_statistics_clusters_the_rollups() {
     let Some((database_url, url)) = new_database("compact").await else {
         return;
     };
-    let engine = PostgresEngine::open(&database_url)
-        .await
-        .expect("the database opens");
+    let engine = open(&database_url).await;
     let store = SqlStore::new(Box::new(engine));
     store
         .compact_statistics(&Actor::system())
@@ -451,9 +438,7 @@ async fn two_servers_record_into_the_same_counters_at_once() {
     };
     let mut servers: Vec<Arc<dyn Store>> = Vec::new();
     for _ in 0..2 {
-        let engine = PostgresEngine::open(&database_url)
-            .await
-            .expect("the test database opens");
+        let engine = open(&database_url).await;
         servers.push(Arc::new(SqlStore::new(Box::new(engine))));
     }
     let g = import_incident_geo(servers[0].as_ref()).await;
