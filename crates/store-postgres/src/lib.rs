@@ -84,6 +84,8 @@ impl Lock {
 
 /// How long compacting a table waits for its lock (see `PostgresEngine::compact`).
 const COMPACT_LOCK_TIMEOUT: &str = "1s";
+/// The advisory lock a process holds while it compacts a table: arbitrary, like `Lock`'s.
+pub const COMPACT_LOCK: i64 = 0x4c49_454e_434d_5054;
 
 /// How long a request waits for a pooled connection before it is refused as busy (503 with
 /// `Retry-After`). sqlx's default of 30 s outlasts the patience of most clients and proxies, so
@@ -264,6 +266,8 @@ impl Engine for PostgresEngine {
     /// rewritten: about 2 s for the largest rollup at 10M. Every later reader and writer of
     /// the table queues behind the lock while it is awaited, so it is awaited for at most
     /// [`COMPACT_LOCK_TIMEOUT`]; a table that was busy that long is left for the next time.
+    /// Server processes that start or run their daily maintenance together compact one at a
+    /// time, and the others skip.
     async fn compact(&self, table: &str) -> Result<(), EngineError> {
         let index: String = sqlx::query_scalar(
             "SELECT i.relname::text FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
@@ -274,6 +278,15 @@ impl Engine for PostgresEngine {
         .await
         .map_err(engine_error)?;
         let mut tx = self.pool.begin().await.map_err(engine_error)?;
+        let ours: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1)")
+            .bind(COMPACT_LOCK)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(engine_error)?;
+        if !ours {
+            // Another server process is compacting: once is enough.
+            return Ok(());
+        }
         sqlx::raw_sql(AssertSqlSafe(format!(
             "SET LOCAL lock_timeout = '{COMPACT_LOCK_TIMEOUT}'; CLUSTER {table} USING {index}"
         )))

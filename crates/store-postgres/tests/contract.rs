@@ -385,37 +385,60 @@ async fn a_check_read_before_a_change_to_what_it_reads_is_read_again() {
 }
 
 /// Compacting the statistics rewrites each rollup that reports read years and months from in
-/// the order of its primary key (PostgreSQL marks the index the table was clustered on).
+/// the order of its primary key (PostgreSQL marks the index the table was clustered on). While
+/// another server process compacts, it leaves the tables to that one.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn compacting_statistics_clusters_the_rollups() {
     use lienhoan_domain::access::Actor;
     use lienhoan_store::StatisticsStore;
+    use lienhoan_store_postgres::COMPACT_LOCK;
     let Some((database_url, url)) = new_database("compact").await else {
         return;
     };
-    let engine = open(&database_url).await;
-    let store = SqlStore::new(Box::new(engine));
+    let store = SqlStore::new(Box::new(open(&database_url).await));
+    let mut other = sqlx::PgConnection::connect(&database_url).await.unwrap();
+    let clustered = async |conn: &mut sqlx::PgConnection| -> Vec<String> {
+        sqlx::query_scalar(
+            "SELECT t.relname::text FROM pg_index x JOIN pg_class t ON t.oid = x.indrelid
+             WHERE x.indisclustered AND x.indisprimary ORDER BY 1",
+        )
+        .fetch_all(conn)
+        .await
+        .unwrap()
+    };
+
+    sqlx::query("SELECT pg_advisory_lock($1)")
+        .bind(COMPACT_LOCK)
+        .execute(&mut other)
+        .await
+        .unwrap();
+    store
+        .compact_statistics(&Actor::system())
+        .await
+        .expect("compacting beside another process is no error");
+    assert!(
+        clustered(&mut other).await.is_empty(),
+        "another process is compacting"
+    );
+    sqlx::query("SELECT pg_advisory_unlock($1)")
+        .bind(COMPACT_LOCK)
+        .execute(&mut other)
+        .await
+        .unwrap();
+
     store
         .compact_statistics(&Actor::system())
         .await
         .expect("the rollups are compacted");
-    let mut conn = sqlx::PgConnection::connect(&database_url).await.unwrap();
-    let clustered: Vec<String> = sqlx::query_scalar(
-        "SELECT t.relname::text FROM pg_index x JOIN pg_class t ON t.oid = x.indrelid
-         WHERE x.indisclustered AND x.indisprimary ORDER BY 1",
-    )
-    .fetch_all(&mut conn)
-    .await
-    .unwrap();
     assert_eq!(
-        clustered,
+        clustered(&mut other).await,
         [
             "cluster_counters_yearly",
             "incident_counters_province",
             "incident_counters_province_yearly"
         ]
     );
-    conn.close().await.unwrap();
+    other.close().await.unwrap();
     drop(store);
     drop_database(&url, &database_url).await;
 }
