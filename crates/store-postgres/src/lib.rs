@@ -16,8 +16,8 @@ use lienhoan_store_sql::group_commit::{GroupCommit, Turn};
 use sqlx::postgres::PgListener;
 use sqlx::postgres::{PgArguments, PgConnectOptions, PgPool, PgPoolOptions, PgRow};
 use sqlx::{
-    AssertSqlSafe, Column, PgConnection, Postgres, Row as _, SqlSafeStr, Transaction, TypeInfo,
-    ValueRef,
+    AssertSqlSafe, Column, Connection, PgConnection, Postgres, Row as _, SqlSafeStr, Transaction,
+    TypeInfo, ValueRef,
 };
 use tokio::sync::broadcast;
 
@@ -94,6 +94,8 @@ pub const COMPACT_LOCK: i64 = 0x4c49_454e_434d_5054;
 /// requests would pile up behind an overload only to be abandoned; refusing sooner lets callers
 /// back off and the queue drain.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a pooled connection may sit idle before it is pinged on its way out of the pool.
+const PING_AFTER_IDLE: Duration = Duration::from_secs(10);
 
 pub(crate) fn other(e: impl std::fmt::Display) -> EngineError {
     EngineError::Other(e.to_string())
@@ -137,6 +139,18 @@ impl PostgresEngine {
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(ACQUIRE_TIMEOUT)
+            // A connection handed out again within moments is alive: pinging it on every
+            // acquire cost each read a round trip of its own. One that sat idle may have been
+            // dropped by the server or a proxy meanwhile, so it is still pinged first.
+            .test_before_acquire(false)
+            .before_acquire(|connection, meta| {
+                Box::pin(async move {
+                    if meta.idle_for >= PING_AFTER_IDLE {
+                        connection.ping().await?;
+                    }
+                    Ok(true)
+                })
+            })
             .connect_with(options)
             .await
             .map_err(other)?;
