@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use lienhoan_domain::format::start_of_day;
 
-use crate::engine::{AuditHead, EngineError, Row, Tx};
+use crate::engine::{AuditHead, EngineError, Reader, Row, Tx};
 use crate::{ListSql, SqlStore, actor_name, now, page_bounds, paged, params, require};
 
 /// What a write records about itself.
@@ -152,9 +152,8 @@ impl AuditStore for SqlStore {
             from,
             to,
         ];
-        let mut tx = self.engine.read().await?;
         paged(
-            tx.as_mut(),
+            Reader::Once(self.engine_ref()),
             ListSql {
                 columns: COLUMNS,
                 from: "FROM audit_log",

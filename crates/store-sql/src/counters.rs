@@ -15,8 +15,8 @@ use uuid::Uuid;
 
 use crate::bulk::rows_with_ids;
 use crate::clusters::span;
-use crate::engine::{EngineError, Tx, Value};
-use crate::statistics::{grouped_row, member_figures};
+use crate::engine::{EngineError, Reader, Tx, Value};
+use crate::statistics::{FigureReads, add_member_figures, grouped_row};
 
 /// The tables that sum the daily counters over a longer period, so that a report over whole
 /// months or years reads one row where it would read many.
@@ -278,7 +278,14 @@ pub async fn move_member_figures(
         let Some((first, last)) = span.and_then(|s| s.days_within(s.joined_on, Date::MAX)) else {
             continue;
         };
-        let rows = member_figures(tx, vec![(organisation, first, last)], columns).await?;
+        let mut reads = FigureReads::default();
+        add_member_figures(
+            &mut reads,
+            false,
+            vec![(organisation, first, last)],
+            columns,
+        );
+        let rows = reads.read(Reader::In(&mut *tx)).await?;
         for row in &rows {
             let row = grouped_row(row)?;
             let (Some(province_id), Some(category), Some(outcome), Some(month)) =

@@ -326,6 +326,23 @@ pub trait Engine: Send + Sync + 'static {
     fn subscribe(&self) -> tokio::sync::broadcast::Receiver<String>;
 }
 
+/// Where reading statements run: inside a transaction, or each on its own, seeing the moment
+/// it starts. A read that is one statement needs no transaction, whose `BEGIN` and `ROLLBACK`
+/// cost PostgreSQL two round trips.
+pub enum Reader<'a> {
+    In(&'a mut dyn Tx),
+    Once(&'a dyn Engine),
+}
+
+impl Reader<'_> {
+    pub async fn query(&mut self, sql: &str, params: Vec<Value>) -> Result<Vec<Row>, EngineError> {
+        match self {
+            Reader::In(tx) => tx.query(sql, params).await,
+            Reader::Once(engine) => engine.read_once(sql, params).await,
+        }
+    }
+}
+
 /// How many live events a slow subscriber may fall behind before it misses some.
 pub const EVENT_BUFFER: usize = 1024;
 

@@ -12,9 +12,9 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::audit::{Change, record};
-use crate::engine::{EngineError, Row, Tx};
+use crate::engine::{EngineError, Reader, Row, Tx};
 use crate::events::publish;
-use crate::{SqlStore, now, page_bounds, params, require, scope_param};
+use crate::{ListSql, SqlStore, now, page_bounds, paged, params, require, scope_param};
 
 const COLUMNS: &str = "m.id, m.kind, m.cluster_id, c.name AS cluster_name,
     m.sender_organisation_id, s.name AS sender_name, m.title, m.body, m.deadline,
@@ -249,30 +249,29 @@ impl ExchangeStore for SqlStore {
             "WHERE EXISTS (SELECT 1 FROM message_recipients r WHERE r.message_id = m.id AND r.organisation_id = $1)"
         };
         let mut tx = self.engine.read().await?;
-        let (total, total_capped) = crate::capped_count(
-            tx.as_mut(),
-            &format!("{FROM} {filter}"),
+        let page = paged(
+            Reader::In(tx.as_mut()),
+            ListSql {
+                columns: COLUMNS,
+                from: FROM,
+                count_from: None,
+                joins: None,
+                filter,
+                order_by: "m.created_at DESC",
+            },
             params![org],
-            offset,
+            (limit, offset),
+            |row| Ok(row.clone()),
         )
         .await?;
-        let rows = tx
-            .query(
-                &format!(
-                    // Bounds written out, as in `paged`.
-                    "SELECT {COLUMNS} {FROM} {filter} ORDER BY m.created_at DESC LIMIT {limit} OFFSET {offset}"
-                ),
-                params![org],
-            )
-            .await?;
-        let mut items = Vec::with_capacity(rows.len());
-        for row in &rows {
+        let mut items = Vec::with_capacity(page.items.len());
+        for row in &page.items {
             items.push(view(tx.as_mut(), actor, row).await?);
         }
         Ok(Page {
             items,
-            total,
-            total_capped,
+            total: page.total,
+            total_capped: page.total_capped,
         })
     }
 

@@ -18,7 +18,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::audit::{Change, record};
-use crate::engine::{EngineError, Row, Tx};
+use crate::engine::{EngineError, Reader, Row, Tx};
 use crate::{ListSql, SqlStore, contains_pattern, page_bounds, paged, params, require};
 
 const UNIT_COLUMNS: &str = "u.id, u.dataset, u.level, u.code, u.name, u.kind, u.parent_id, \
@@ -395,9 +395,8 @@ impl GeoStore for SqlStore {
             query.level.map(|l| l.as_str()),
             query.parent_id,
         ];
-        let mut tx = self.engine.read().await?;
         paged(
-            tx.as_mut(),
+            Reader::Once(self.engine_ref()),
             ListSql {
                 columns: UNIT_COLUMNS,
                 from: UNIT_FROM,

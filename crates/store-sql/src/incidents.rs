@@ -19,7 +19,7 @@ use uuid::Uuid;
 use crate::audit::{Change, record};
 use crate::clusters::span;
 use crate::counters::{CounterChanges, PROVINCE_OF_COMMUNE};
-use crate::engine::{EngineError, Row, Tx, Value};
+use crate::engine::{EngineError, Reader, Row, Tx, Value};
 use crate::events::{cluster_neighbours, publish};
 use crate::{
     Condition, Conditions, ListSql, PageJoins, SqlStore, contains_pattern, now, page_bounds, paged,
@@ -76,13 +76,13 @@ impl VisiblePart {
 /// from the viewer's memberships (a few rows), so that every part is a range of the
 /// organisation index instead of a membership lookup for every incident.
 async fn visible_parts(
-    tx: &mut dyn Tx,
+    mut reader: Reader<'_>,
     actor: &Actor,
 ) -> Result<Option<Vec<VisiblePart>>, EngineError> {
     let Some(viewer) = scope_param(actor.cluster_scope()) else {
         return Ok(None);
     };
-    let rows = tx
+    let rows = reader
         .query(
             "SELECT co.organisation_id, co.joined_on, co.left_on,
                 me.joined_on AS my_joined_on, me.left_on AS my_left_on
@@ -237,7 +237,7 @@ async fn check_commune(
 async fn fetch(tx: &mut dyn Tx, actor: &Actor, id: Uuid) -> StoreResult<IncidentView> {
     let mut conditions = Conditions::default();
     conditions.add("i.id = $$", id);
-    if let Some(parts) = visible_parts(tx, actor).await? {
+    if let Some(parts) = visible_parts(Reader::In(&mut *tx), actor).await? {
         conditions.add_any(parts.iter().map(VisiblePart::conditions));
     }
     let (filter, args) = conditions.into_where();
@@ -645,13 +645,15 @@ impl IncidentStore for SqlStore {
         query: &IncidentQuery,
     ) -> StoreResult<Page<IncidentView>> {
         let (limit, offset) = page_bounds(query.limit, query.offset);
-        let mut tx = self.engine.read().await?;
-        let Some(parts) = visible_parts(tx.as_mut(), actor).await? else {
+        // The viewer's parts and then the page, each one statement: a membership that changes
+        // between them changes the page as it would have a moment later.
+        let engine = self.engine_ref();
+        let Some(parts) = visible_parts(Reader::Once(engine), actor).await? else {
             let mut c = Conditions::default();
             add_filters(&mut c, query);
             let (filter, args) = c.into_where();
             return paged(
-                tx.as_mut(),
+                Reader::Once(engine),
                 list_sql("FROM incidents i", &filter),
                 args,
                 (limit, offset),
@@ -696,6 +698,6 @@ impl IncidentStore for SqlStore {
             count_from: Some(&count_from),
             ..list_sql(&from, "")
         };
-        paged(tx.as_mut(), sql, args, (limit, offset), view).await
+        paged(Reader::Once(engine), sql, args, (limit, offset), view).await
     }
 }

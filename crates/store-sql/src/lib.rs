@@ -190,31 +190,22 @@ struct PageJoins<'a> {
     sql: &'a str,
 }
 
-/// Counts the rows of `from_where` up to [`lienhoan_store::COUNT_CAP`] past `offset`; true
-/// when there are more.
-async fn capped_count(
-    tx: &mut dyn engine::Tx,
-    from_where: &str,
-    args: Vec<engine::Value>,
-    offset: i64,
-) -> StoreResult<(i64, bool)> {
+/// The capped count of the rows of `from_where` past `offset`, as a scalar subquery: the
+/// count's limit, and the SQL that counts up to it.
+fn capped_count(from_where: &str, offset: i64) -> (i64, String) {
     let cap = offset.saturating_add(lienhoan_store::COUNT_CAP);
-    let n = tx
-        .query(
-            &format!(
-                "SELECT COUNT(*) AS n FROM (SELECT 1 AS one {from_where} LIMIT {}) capped",
-                cap.saturating_add(1)
-            ),
-            args,
-        )
-        .await?[0]
-        .int("n")?;
-    Ok((n.min(cap), n > cap))
+    let sql = format!(
+        "(SELECT COUNT(*) FROM (SELECT 1 AS one {from_where} LIMIT {}) capped)",
+        cap.saturating_add(1)
+    );
+    (cap, sql)
 }
 
 /// One page of a filtered list and the total it is part of; the page bounds follow `args`.
+/// The count travels in the page's statement, as a column of each row, so a list is one
+/// statement (and one snapshot); only a page past the end counts on its own.
 async fn paged<T>(
-    tx: &mut dyn engine::Tx,
+    mut reader: engine::Reader<'_>,
     sql: ListSql<'_>,
     args: Vec<engine::Value>,
     (limit, offset): (i64, i64),
@@ -228,28 +219,32 @@ async fn paged<T>(
         filter,
         order_by,
     } = sql;
-    let (total, total_capped) = capped_count(
-        tx,
-        &format!("{} {filter}", count_from.unwrap_or(from)),
-        args.clone(),
-        offset,
-    )
-    .await?;
+    let (cap, count) = capped_count(&format!("{} {filter}", count_from.unwrap_or(from)), offset);
     // Written out, not bound: SQLite plans a bound LIMIT for its value and so prepares the
     // statement again after every binding (16.9 % of a list's samples in its profile).
     let page = format!("{from} {filter} ORDER BY {order_by} LIMIT {limit} OFFSET {offset}");
     let sql = match joins {
-        None => format!("SELECT {columns} {page}"),
+        None => format!("SELECT {columns}, {count} AS listed_total {page}"),
         Some(PageJoins { rows, key, sql }) => format!(
-            "SELECT {columns} FROM (SELECT {rows}.{key} {page}) chosen {sql} ORDER BY {order_by}"
+            "SELECT {columns}, {count} AS listed_total
+             FROM (SELECT {rows}.{key} {page}) chosen {sql} ORDER BY {order_by}"
         ),
     };
-    let rows = tx.query(&sql, args).await?;
+    let rows = reader.query(&sql, args.clone()).await?;
+    let counted = match rows.first() {
+        Some(row) => row.int("listed_total")?,
+        // No row at all: none to count unless the page starts past the end.
+        None if offset == 0 => 0,
+        None => reader
+            .query(&format!("SELECT {count} AS listed_total"), args)
+            .await?[0]
+            .int("listed_total")?,
+    };
     let items = rows.iter().map(map).collect::<Result<_, _>>()?;
     Ok(lienhoan_store::Page {
         items,
-        total,
-        total_capped,
+        total: counted.min(cap),
+        total_capped: counted > cap,
     })
 }
 

@@ -11,7 +11,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::audit::{Change, record};
-use crate::engine::{EngineError, Row, Tx};
+use crate::engine::{EngineError, Reader, Row, Tx};
 use crate::{ListSql, SqlStore, contains_pattern, now, page_bounds, paged, params, require};
 
 const COLUMNS: &str = "o.id, o.name, o.kind, o.admin_unit_id, \
@@ -166,9 +166,8 @@ impl OrganisationStore for SqlStore {
         let (limit, offset) = page_bounds(query.limit, query.offset);
         let pattern = query.text.as_deref().and_then(contains_pattern);
         let filter = "WHERE ($1 IS NULL OR o.search_text LIKE $1 ESCAPE '\\' OR u.search_text LIKE $1 ESCAPE '\\')";
-        let mut tx = self.engine.read().await?;
         paged(
-            tx.as_mut(),
+            Reader::Once(self.engine_ref()),
             ListSql {
                 columns: COLUMNS,
                 from: FROM,

@@ -15,7 +15,7 @@ use time::Date;
 use uuid::Uuid;
 
 use crate::audit::{Change, record};
-use crate::engine::{EngineError, Row, Tx};
+use crate::engine::{EngineError, Reader, Row, Tx};
 use crate::events::publish;
 use crate::{ListSql, SqlStore, contains_pattern, now, page_bounds, paged, params, require};
 
@@ -247,7 +247,7 @@ impl RegisterStore for SqlStore {
         let pattern = query.text.as_deref().and_then(contains_pattern);
         let mut tx = self.engine.write().await?;
         let page = paged(
-            tx.as_mut(),
+            Reader::In(tx.as_mut()),
             ListSql {
                 columns: COLUMNS,
                 from: FROM,

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use async_trait::async_trait;
 use lienhoan_domain::access::{Actor, Scope};
+use lienhoan_domain::cluster::Span;
 use lienhoan_domain::incident::Outcome;
 use lienhoan_domain::stats::{
     Dimension, Figures, GroupedFigures, KeyColumns, YearSplit, month_number, range_parts,
@@ -17,10 +18,10 @@ use lienhoan_store::{
 use time::{Date, Month};
 use uuid::Uuid;
 
-use crate::bulk::rows_with_ids;
+use crate::bulk::statements_with_ids;
 use crate::clusters::span;
 use crate::counters::compacted_rollups;
-use crate::engine::{EngineError, Row, Tx, Value};
+use crate::engine::{Engine, EngineError, Reader, Row, Value};
 use crate::{Conditions, SqlStore, params, require, scope_param};
 
 pub(crate) fn grouped_row(r: &Row) -> Result<GroupedFigures, EngineError> {
@@ -99,16 +100,58 @@ fn sums(alias: &str) -> String {
         .join(", ")
 }
 
+/// The reads of a report's figures, sent as one statement. Each part is a grouped read of one
+/// counter table, tagged with whether it counts for the year before the range asked; the parts
+/// are joined with `UNION ALL`, so they see one snapshot without a transaction around them (a
+/// transaction costs PostgreSQL two round trips of its own).
+#[derive(Default)]
+pub(crate) struct FigureReads {
+    parts: Vec<String>,
+    args: Vec<Value>,
+}
+
+impl FigureReads {
+    /// A read of the counter rows `from` names (aliased `k`) that meet the conditions `filter`
+    /// adds, grouped by `columns`, a row's month read as `month`.
+    fn add(
+        &mut self,
+        previous: bool,
+        columns: KeyColumns,
+        month: &str,
+        from: &str,
+        filter: impl FnOnce(&mut Conditions),
+    ) {
+        let mut conditions = Conditions::after(self.args.len());
+        filter(&mut conditions);
+        let (filter, args) = conditions.into_where();
+        let (select, group) = select_grouped(columns, month);
+        self.parts.push(format!(
+            "SELECT {} AS previous, {select} FROM {from} {filter} {group}",
+            i64::from(previous)
+        ));
+        self.args.extend(args);
+    }
+
+    pub(crate) async fn read(self, mut reader: Reader<'_>) -> Result<Vec<Row>, EngineError> {
+        if self.parts.is_empty() {
+            return Ok(Vec::new());
+        }
+        reader
+            .query(&self.parts.join(" UNION ALL "), self.args)
+            .await
+    }
+}
+
 /// Counters summed over a cluster's members, each counting only for the days it was a member.
 /// Whole years come from the cluster's yearly counters when the grouping needs neither the
-/// member nor the month; the days around them member by member ([`member_figures`]).
-async fn cluster_figures(
-    tx: &mut dyn Tx,
-    cluster: Uuid,
+/// member nor the month; the days around them member by member ([`add_member_figures`]).
+fn add_cluster_figures(
+    reads: &mut FigureReads,
+    previous: bool,
+    cluster: &VisibleCluster,
     columns: KeyColumns,
-    from: Date,
-    to: Date,
-) -> Result<Vec<Row>, EngineError> {
+    (from, to): (Date, Date),
+) {
     let split = if columns.organisation || columns.month {
         YearSplit {
             years: None,
@@ -117,41 +160,32 @@ async fn cluster_figures(
     } else {
         YearSplit::of(from, to)
     };
-    let memberships = tx
-        .query(
-            "SELECT organisation_id, joined_on, left_on FROM cluster_memberships
-             WHERE cluster_id = $1",
-            params![cluster],
-        )
-        .await?;
-    let mut ranges = Vec::new();
-    for membership in &memberships {
-        let organisation = membership.uuid("organisation_id")?;
-        let span = span(membership)?;
-        ranges.extend(
+    let ranges = cluster
+        .members
+        .iter()
+        .flat_map(|(organisation, span)| {
             split
                 .rest
                 .iter()
                 .filter_map(|&(a, b)| span.days_within(a, b))
-                .map(|(first, last)| (organisation, first, last)),
-        );
-    }
-    let mut rows = member_figures(tx, ranges, columns).await?;
+                .map(|(first, last)| (*organisation, first, last))
+        })
+        .collect();
+    add_member_figures(reads, previous, ranges, columns);
     if let Some((first, last)) = split.years {
         // A year reads as its January, which is all a grouping by year looks at.
-        let (select, group) = select_grouped(columns, "k.year * 100 + 1");
-        rows.extend(
-            tx.query(
-                &format!(
-                    "SELECT {select} FROM cluster_counters_yearly k
-                     WHERE k.cluster_id = $1 AND k.year >= $2 AND k.year <= $3 {group}"
-                ),
-                params![cluster, i64::from(first), i64::from(last)],
-            )
-            .await?,
+        reads.add(
+            previous,
+            columns,
+            "k.year * 100 + 1",
+            "cluster_counters_yearly k",
+            |c| {
+                c.add("k.cluster_id = $$", cluster.id);
+                c.add("k.year >= $$", i64::from(first));
+                c.add("k.year <= $$", i64::from(last));
+            },
         );
     }
-    Ok(rows)
 }
 
 /// Counters summed over organisations, each over its own inclusive range of days. Each range
@@ -159,11 +193,12 @@ async fn cluster_figures(
 /// monthly rollup, the days before and after them from the daily counters. Each read is an
 /// index range per organisation, so its cost follows the counters in those ranges, not the
 /// organisation's incidents.
-pub(crate) async fn member_figures(
-    tx: &mut dyn Tx,
+pub(crate) fn add_member_figures(
+    reads: &mut FigureReads,
+    previous: bool,
     ranges: Vec<(Uuid, Date, Date)>,
     columns: KeyColumns,
-) -> Result<Vec<Row>, EngineError> {
+) {
     let (mut days, mut months) = (Vec::new(), Vec::new());
     for (organisation, first, last) in ranges {
         let parts = range_parts(first, last, false);
@@ -178,12 +213,10 @@ pub(crate) async fn member_figures(
             (organisation, a.into(), b.into())
         }));
     }
-    let (select, group) = select_grouped(columns, "k.month");
-    let mut rows = Vec::new();
     for (table, bounds, ranges) in [
-        ("incident_counters", ["k.day >= $$", "k.day <= $$"], days),
+        ("incident_counters k", ["k.day >= $$", "k.day <= $$"], days),
         (
-            "incident_counters_monthly",
+            "incident_counters_monthly k",
             ["k.month >= $$", "k.month <= $$"],
             months,
         ),
@@ -191,102 +224,87 @@ pub(crate) async fn member_figures(
         if ranges.is_empty() {
             continue;
         }
-        let mut conditions = Conditions::default();
-        conditions.add_any(ranges.into_iter().map(|(organisation, first, last)| {
-            vec![
-                ("k.organisation_id = $$", Some(Value::from(organisation))),
-                (bounds[0], Some(first)),
-                (bounds[1], Some(last)),
-            ]
-        }));
-        let (filter, params) = conditions.into_where();
-        rows.extend(
-            tx.query(
-                &format!("SELECT {select} FROM {table} k {filter} {group}"),
-                params,
-            )
-            .await?,
-        );
+        reads.add(previous, columns, "k.month", table, |c| {
+            c.add_any(ranges.into_iter().map(|(organisation, first, last)| {
+                vec![
+                    ("k.organisation_id = $$", Some(Value::from(organisation))),
+                    (bounds[0], Some(first)),
+                    (bounds[1], Some(last)),
+                ]
+            }));
+        });
     }
-    Ok(rows)
 }
 
 /// Counters summed over every organisation: days at the edges of the range from the daily
 /// counters, whole months from a monthly rollup and, when no unit or month is asked for,
 /// whole years from the yearly one.
-async fn national_figures(
-    tx: &mut dyn Tx,
+fn add_national_figures(
+    reads: &mut FigureReads,
+    previous: bool,
     columns: KeyColumns,
-    from: Date,
-    to: Date,
-) -> Result<Vec<Row>, EngineError> {
+    (from, to): (Date, Date),
+) {
     let by_province = !columns.organisation;
     let parts = range_parts(from, to, by_province && !columns.month);
-    let (select, group) = select_grouped(columns, "k.month");
-    let mut rows = Vec::new();
+    let within = |first: &'static str, last: &'static str, a: Value, b: Value| {
+        move |c: &mut Conditions| {
+            c.add(first, a);
+            c.add(last, b);
+        }
+    };
     for (start, end) in parts.days {
-        rows.extend(
-            tx.query(
-                &format!(
-                    "SELECT {select} FROM organisations o
-                     JOIN incident_counters k ON k.organisation_id = o.id
-                     WHERE k.day >= $1 AND k.day <= $2 {group}"
-                ),
-                params![start, end],
-            )
-            .await?,
+        reads.add(
+            previous,
+            columns,
+            "k.month",
+            "organisations o JOIN incident_counters k ON k.organisation_id = o.id",
+            within("k.day >= $$", "k.day <= $$", start.into(), end.into()),
         );
     }
     for (start, end) in parts.months {
-        let (sql, args) = if by_province {
-            (
-                format!(
-                    "SELECT {select} FROM incident_counters_province k
-                     WHERE k.month >= $1 AND k.month <= $2 {group}"
-                ),
-                params![month_number(start), month_number(end)],
-            )
+        let table = if by_province {
+            "incident_counters_province k"
         } else {
-            (
-                format!(
-                    "SELECT {select} FROM organisations o
-                     JOIN incident_counters_monthly k ON k.organisation_id = o.id
-                     WHERE k.month >= $1 AND k.month <= $2 {group}"
-                ),
-                params![month_number(start), month_number(end)],
-            )
+            "organisations o JOIN incident_counters_monthly k ON k.organisation_id = o.id"
         };
-        rows.extend(tx.query(&sql, args).await?);
+        let (start, end) = (month_number(start), month_number(end));
+        reads.add(
+            previous,
+            columns,
+            "k.month",
+            table,
+            within("k.month >= $$", "k.month <= $$", start.into(), end.into()),
+        );
     }
     if let Some((first, last)) = parts.years {
         // A year reads as its January, which is all a grouping by year looks at.
-        let (select, group) = select_grouped(columns, "k.year * 100 + 1");
-        rows.extend(
-            tx.query(
-                &format!(
-                    "SELECT {select} FROM incident_counters_province_yearly k
-                     WHERE k.year >= $1 AND k.year <= $2 {group}"
-                ),
-                params![i64::from(first), i64::from(last)],
-            )
-            .await?,
+        reads.add(
+            previous,
+            columns,
+            "k.year * 100 + 1",
+            "incident_counters_province_yearly k",
+            within(
+                "k.year >= $$",
+                "k.year <= $$",
+                i64::from(first).into(),
+                i64::from(last).into(),
+            ),
         );
     }
-    Ok(rows)
 }
 
-async fn figures(
-    tx: &mut dyn Tx,
-    cluster_id: Option<Uuid>,
+fn add_figures(
+    reads: &mut FigureReads,
+    previous: bool,
+    cluster: Option<&VisibleCluster>,
     columns: KeyColumns,
-    from: Date,
-    to: Date,
-) -> Result<Vec<GroupedFigures>, EngineError> {
-    let rows = match cluster_id {
-        Some(cluster) => cluster_figures(tx, cluster, columns, from, to).await?,
-        None => national_figures(tx, columns, from, to).await?,
-    };
-    rows.iter().map(grouped_row).collect()
+    range: (Date, Date),
+) {
+    match cluster {
+        Some(cluster) => add_cluster_figures(reads, previous, cluster, columns, range),
+        None => add_national_figures(reads, previous, columns, range),
+    }
 }
 
 fn group(rows: &[GroupedFigures], dims: &[Dimension]) -> BTreeMap<Vec<String>, Figures> {
@@ -306,30 +324,50 @@ fn total(groups: &BTreeMap<Vec<String>, Figures>) -> Figures {
     sum
 }
 
-async fn check_scope(tx: &mut dyn Tx, actor: &Actor, cluster: Option<Uuid>) -> StoreResult<()> {
-    let Some(cluster) = cluster else {
-        // National figures are for those who see every organisation.
+/// A cluster the actor may see, with the days each member belongs to it.
+struct VisibleCluster {
+    id: Uuid,
+    members: Vec<(Uuid, Span)>,
+}
+
+/// The cluster, if the actor may see it, with its memberships; national figures are for those
+/// who see every organisation. One statement: the check is the read's own `WHERE`.
+async fn visible_cluster(
+    engine: &dyn Engine,
+    actor: &Actor,
+    cluster: Option<Uuid>,
+) -> StoreResult<Option<VisibleCluster>> {
+    let Some(id) = cluster else {
         return match actor.cluster_scope() {
-            Scope::All => Ok(()),
+            Scope::All => Ok(None),
             Scope::Organisation(_) => Err(StoreError::Forbidden),
         };
     };
-    let visible = tx
-        .query(
-            "SELECT c.id FROM clusters c WHERE c.id = $1 AND ($2 IS NULL OR EXISTS (
+    let rows = engine
+        .read_once(
+            "SELECT m.organisation_id, m.joined_on, m.left_on FROM clusters c
+             LEFT JOIN cluster_memberships m ON m.cluster_id = c.id
+             WHERE c.id = $1 AND ($2 IS NULL OR EXISTS (
                 SELECT 1 FROM cluster_memberships s WHERE s.cluster_id = c.id AND s.organisation_id = $2))",
-            params![cluster, scope_param(actor.cluster_scope())],
+            params![id, scope_param(actor.cluster_scope())],
         )
         .await?;
-    if visible.is_empty() {
+    if rows.is_empty() {
         return Err(StoreError::NotFound);
     }
-    Ok(())
+    let mut members = Vec::with_capacity(rows.len());
+    for row in &rows {
+        // A cluster without members reads as one row of nulls.
+        if let Some(organisation) = row.opt_uuid("organisation_id")? {
+            members.push((organisation, span(row)?));
+        }
+    }
+    Ok(Some(VisibleCluster { id, members }))
 }
 
 /// Names for the organisation and province keys that appear, one query per dimension.
 async fn labels(
-    tx: &mut dyn Tx,
+    engine: &dyn Engine,
     dims: &[Dimension],
     keys: &[&Vec<String>],
 ) -> Result<HashMap<String, String>, EngineError> {
@@ -344,11 +382,10 @@ async fn labels(
             .iter()
             .filter_map(|key| Uuid::parse_str(&key[position]).ok())
             .collect();
-        if ids.is_empty() {
-            continue;
-        }
-        for row in rows_with_ids(tx, &format!("{select} WHERE id"), ids).await? {
-            names.insert(row.uuid("id")?.to_string(), row.text("name")?);
+        for (sql, args) in statements_with_ids(&format!("{select} WHERE id"), ids) {
+            for row in engine.read_once(&sql, args).await? {
+                names.insert(row.uuid("id")?.to_string(), row.text("name")?);
+            }
         }
     }
     Ok(names)
@@ -384,28 +421,34 @@ impl StatisticsStore for SqlStore {
         if query.to < query.from {
             return Err(StoreError::invalid("to", "error-end-before-start"));
         }
-        let mut tx = self.engine.read().await?;
-        check_scope(tx.as_mut(), actor, query.cluster_id).await?;
+        let cluster = visible_cluster(self.engine_ref(), actor, query.cluster_id).await?;
         let columns = KeyColumns::for_dimensions(&query.group_by);
-        let current = group(
-            &figures(tx.as_mut(), query.cluster_id, columns, query.from, query.to).await?,
-            &query.group_by,
-        );
         let previous_range = query
             .compare_previous_year
             .then(|| (year_earlier(query.from), year_earlier(query.to)));
-        let previous = match previous_range {
-            Some((from, to)) => Some(group(
-                &figures(tx.as_mut(), query.cluster_id, columns, from, to).await?,
-                &query.group_by,
-            )),
-            None => None,
-        };
+        let mut reads = FigureReads::default();
+        let ranges = [Some((query.from, query.to)), previous_range];
+        for (previous, range) in [false, true].into_iter().zip(ranges) {
+            if let Some(range) = range {
+                add_figures(&mut reads, previous, cluster.as_ref(), columns, range);
+            }
+        }
+        let (mut current_rows, mut previous_rows) = (Vec::new(), Vec::new());
+        for row in &reads.read(Reader::Once(self.engine_ref())).await? {
+            let rows = if row.int("previous")? == 1 {
+                &mut previous_rows
+            } else {
+                &mut current_rows
+            };
+            rows.push(grouped_row(row)?);
+        }
+        let current = group(&current_rows, &query.group_by);
+        let previous = previous_range.map(|_| group(&previous_rows, &query.group_by));
         let mut keys: Vec<&Vec<String>> = current.keys().collect();
         if let Some(previous) = &previous {
             keys.extend(previous.keys().filter(|k| !current.contains_key(*k)));
         }
-        let names = labels(tx.as_mut(), &query.group_by, &keys).await?;
+        let names = labels(self.engine_ref(), &query.group_by, &keys).await?;
         let label = |value: &String| names.get(value).cloned().unwrap_or_else(|| value.clone());
         let ranks = ranks(keys.iter().flat_map(|key| key.iter()), &label);
         keys.sort_by_cached_key(|key| key.iter().map(|v| ranks[v]).collect::<Vec<_>>());

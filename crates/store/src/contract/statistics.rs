@@ -863,6 +863,21 @@ pub async fn statistics_reject_bad_ranges(store: &dyn Store) {
             )
             .await,
     );
+    // A cluster without members counts nothing, over whole years and over days.
+    let empty = cluster(store, "Cụm chưa có thành viên", date!(2019 - 01 - 01)).await;
+    for (from, to) in [
+        (date!(2019 - 01 - 01), date!(2019 - 12 - 31)),
+        (date!(2019 - 04 - 15), date!(2019 - 05 - 20)),
+    ] {
+        let figures = statistics_of(
+            store,
+            &Actor::system(),
+            &statistics_query(&empty, from, to, &[Dimension::Category]),
+        )
+        .await;
+        assert!(figures.rows.is_empty(), "{from}..{to}: {:?}", figures.rows);
+        assert_eq!(figures.total.incidents, 0);
+    }
 }
 
 pub async fn national_statistics_are_for_those_who_see_everything(store: &dyn Store) {
