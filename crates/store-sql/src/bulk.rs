@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use uuid::Uuid;
 
-use crate::engine::{EngineError, Row, Tx, Value};
+use crate::engine::{EngineError, Reader, Row, Tx, Value};
 
 /// Parameters per statement, under SQLite's limit of 32,766 and PostgreSQL's of 65,535.
 pub const PARAMETERS_PER_STATEMENT: usize = 30_000;
@@ -56,30 +56,25 @@ pub async fn insert_values(
     Ok(())
 }
 
-/// The statements that read the rows of `select`, which ends with the column to match, whose
-/// column is one of `ids`: one per chunk of ids that fits the engines' parameter limits.
-pub(crate) fn statements_with_ids(select: &str, ids: BTreeSet<Uuid>) -> Vec<(String, Vec<Value>)> {
-    let ids: Vec<Uuid> = ids.into_iter().collect();
-    ids.chunks(PARAMETERS_PER_STATEMENT)
-        .map(|chunk| {
-            let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-            (
-                format!("{select} IN ({})", placeholders.join(", ")),
-                chunk.iter().copied().map(Value::from).collect(),
-            )
-        })
-        .collect()
-}
-
-/// The rows of [`statements_with_ids`], read inside `tx`.
+/// The rows of `select`, which ends with the column to match, whose column is one of `ids`:
+/// a statement per chunk of ids that fits the engines' parameter limits.
 pub(crate) async fn rows_with_ids(
-    tx: &mut dyn Tx,
+    mut reader: Reader<'_>,
     select: &str,
     ids: BTreeSet<Uuid>,
 ) -> Result<Vec<Row>, EngineError> {
+    let ids: Vec<Uuid> = ids.into_iter().collect();
     let mut rows = Vec::new();
-    for (sql, args) in statements_with_ids(select, ids) {
-        rows.extend(tx.query(&sql, args).await?);
+    for chunk in ids.chunks(PARAMETERS_PER_STATEMENT) {
+        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        rows.extend(
+            reader
+                .query(
+                    &format!("{select} IN ({})", placeholders.join(", ")),
+                    chunk.iter().copied().map(Value::from).collect(),
+                )
+                .await?,
+        );
     }
     Ok(rows)
 }

@@ -406,7 +406,7 @@ async fn provinces_of(
          WHERE c.id"
     );
     let mut provinces = HashMap::with_capacity(communes.len());
-    for row in rows_with_ids(tx, &select, communes).await? {
+    for row in rows_with_ids(Reader::In(&mut *tx), &select, communes).await? {
         provinces.insert(row.uuid("id")?, row.uuid("province_id")?);
     }
     Ok(provinces)
@@ -420,7 +420,7 @@ async fn memberships_of(
     let select = "SELECT organisation_id, cluster_id, joined_on, left_on FROM cluster_memberships
                   WHERE organisation_id";
     let mut memberships: HashMap<Uuid, Vec<(Uuid, Span)>> = HashMap::new();
-    for row in rows_with_ids(tx, select, organisations).await? {
+    for row in rows_with_ids(Reader::In(&mut *tx), select, organisations).await? {
         memberships
             .entry(row.uuid("organisation_id")?)
             .or_default()

@@ -257,7 +257,7 @@ impl ExchangeStore for SqlStore {
                 count_from: None,
                 joins: None,
                 filter,
-                order_by: "m.created_at DESC",
+                order_by: "m.created_at DESC, m.id",
             },
             params![org],
             (limit, offset),

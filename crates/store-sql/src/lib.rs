@@ -190,8 +190,8 @@ struct PageJoins<'a> {
     sql: &'a str,
 }
 
-/// The capped count of the rows of `from_where` past `offset`, as a scalar subquery: the
-/// count's limit, and the SQL that counts up to it.
+/// The cap on counting the rows of `from_where` for a page at `offset` (the count stops one
+/// row past it, to tell "more"), and the scalar subquery that counts them.
 fn capped_count(from_where: &str, offset: i64) -> (i64, String) {
     let cap = offset.saturating_add(lienhoan_store::COUNT_CAP);
     let sql = format!(
@@ -202,8 +202,8 @@ fn capped_count(from_where: &str, offset: i64) -> (i64, String) {
 }
 
 /// One page of a filtered list and the total it is part of; the page bounds follow `args`.
-/// The count travels in the page's statement, as a column of each row, so a list is one
-/// statement (and one snapshot); only a page past the end counts on its own.
+/// The count travels in the page's statement, as a column of each row, so that page and total
+/// are read together, in one snapshot; only a page past the end counts on its own.
 async fn paged<T>(
     mut reader: engine::Reader<'_>,
     sql: ListSql<'_>,

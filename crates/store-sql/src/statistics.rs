@@ -18,7 +18,7 @@ use lienhoan_store::{
 use time::{Date, Month};
 use uuid::Uuid;
 
-use crate::bulk::statements_with_ids;
+use crate::bulk::rows_with_ids;
 use crate::clusters::span;
 use crate::counters::compacted_rollups;
 use crate::engine::{Engine, EngineError, Reader, Row, Value};
@@ -382,10 +382,8 @@ async fn labels(
             .iter()
             .filter_map(|key| Uuid::parse_str(&key[position]).ok())
             .collect();
-        for (sql, args) in statements_with_ids(&format!("{select} WHERE id"), ids) {
-            for row in engine.read_once(&sql, args).await? {
-                names.insert(row.uuid("id")?.to_string(), row.text("name")?);
-            }
+        for row in rows_with_ids(Reader::Once(engine), &format!("{select} WHERE id"), ids).await? {
+            names.insert(row.uuid("id")?.to_string(), row.text("name")?);
         }
     }
     Ok(names)
@@ -421,6 +419,9 @@ impl StatisticsStore for SqlStore {
         if query.to < query.from {
             return Err(StoreError::invalid("to", "error-end-before-start"));
         }
+        // The memberships and then the figures, each one statement. A membership changed
+        // between the two can pair the cluster's new yearly counters with the edge days of the
+        // old dates; the next read is whole again. The labels are names, read last.
         let cluster = visible_cluster(self.engine_ref(), actor, query.cluster_id).await?;
         let columns = KeyColumns::for_dimensions(&query.group_by);
         let previous_range = query
