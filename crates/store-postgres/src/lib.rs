@@ -271,6 +271,10 @@ impl Engine for PostgresEngine {
         ))
     }
 
+    fn joins_arrays_laterally(&self) -> bool {
+        true
+    }
+
     async fn read_once(&self, sql: &str, params: Vec<Value>) -> Result<Vec<Row>, EngineError> {
         fetch(&self.pool, sql, params).await
     }

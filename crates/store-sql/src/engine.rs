@@ -313,6 +313,11 @@ pub trait Engine: Send + Sync + 'static {
     async fn read_once(&self, sql: &str, params: Vec<Value>) -> Result<Vec<Row>, EngineError> {
         self.read().await?.query(sql, params).await
     }
+    /// Whether a statement may bind arrays as text (`CAST($1 AS uuid[])`), read them as rows
+    /// (`unnest`) and join each row to a subquery that reads for it (`LATERAL`).
+    fn joins_arrays_laterally(&self) -> bool {
+        false
+    }
     /// Rewrites `table` in the order of its primary key and refreshes the planner's statistics
     /// of it, where the engine stores rows in the order they are written. An engine that keeps
     /// tables in key order has nothing to do.

@@ -1350,6 +1350,44 @@ async fn check_matrix(store: &dyn Store, viewers: &[Viewer], cases: &[Case], win
             labels(&expected)
         );
         assert_eq!(listed.total, expected.len() as i64, "{}", viewer.label);
+
+        // Filtered, in pages of two: the filters' parameters follow every part's.
+        let wanted: BTreeSet<Uuid> = cases
+            .iter()
+            .filter(|c| expected.contains(&c.incident.id) && c.label.contains("by default"))
+            .map(|c| c.incident.id)
+            .collect();
+        let mut paged = BTreeSet::new();
+        for offset in (0..=wanted.len() as i64).step_by(2) {
+            let page = store
+                .list_incidents(
+                    &viewer.actor,
+                    &IncidentQuery {
+                        text: Some("by default".into()),
+                        category: Some("criminal".into()),
+                        limit: 2,
+                        offset,
+                        ..IncidentQuery::default()
+                    },
+                )
+                .await
+                .unwrap();
+            assert_eq!(
+                page.total,
+                wanted.len() as i64,
+                "{} at {offset}",
+                viewer.label
+            );
+            paged.extend(incident_ids(&page.items));
+        }
+        assert_eq!(
+            paged,
+            wanted,
+            "{} pages {:?}, must page {:?}",
+            viewer.label,
+            labels(&paged),
+            labels(&wanted)
+        );
     }
 }
 
