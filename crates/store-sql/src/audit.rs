@@ -154,14 +154,7 @@ impl AuditStore for SqlStore {
         ];
         paged(
             Reader::Once(self.engine_ref()),
-            ListSql {
-                columns: COLUMNS,
-                from: "FROM audit_log",
-                count_from: None,
-                joins: None,
-                filter,
-                order_by: "seq DESC",
-            },
+            ListSql::plain(COLUMNS, "FROM audit_log", filter, "seq DESC"),
             args,
             (limit, offset),
             entry,

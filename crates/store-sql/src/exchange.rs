@@ -251,14 +251,7 @@ impl ExchangeStore for SqlStore {
         let mut tx = self.engine.read().await?;
         let page = paged(
             Reader::In(tx.as_mut()),
-            ListSql {
-                columns: COLUMNS,
-                from: FROM,
-                count_from: None,
-                joins: None,
-                filter,
-                order_by: "m.created_at DESC, m.id",
-            },
+            ListSql::plain(COLUMNS, FROM, filter, "m.created_at DESC, m.id"),
             params![org],
             (limit, offset),
             |row| Ok(row.clone()),

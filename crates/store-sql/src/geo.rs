@@ -397,14 +397,7 @@ impl GeoStore for SqlStore {
         ];
         paged(
             Reader::Once(self.engine_ref()),
-            ListSql {
-                columns: UNIT_COLUMNS,
-                from: UNIT_FROM,
-                count_from: None,
-                joins: None,
-                filter,
-                order_by: "CASE u.level WHEN 'province' THEN 0 WHEN 'district' THEN 1 ELSE 2 END, u.sort_key, u.dataset DESC",
-            },
+            ListSql::plain(UNIT_COLUMNS, UNIT_FROM, filter, "CASE u.level WHEN 'province' THEN 0 WHEN 'district' THEN 1 ELSE 2 END, u.sort_key, u.dataset DESC"),
             args,
             (limit, offset),
             view,

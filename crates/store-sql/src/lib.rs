@@ -179,6 +179,20 @@ struct ListSql<'a> {
     order_by: &'a str,
 }
 
+impl<'a> ListSql<'a> {
+    /// A list that counts the rows it shows, without joins chosen after the page.
+    fn plain(columns: &'a str, from: &'a str, filter: &'a str, order_by: &'a str) -> Self {
+        Self {
+            columns,
+            from,
+            count_from: None,
+            joins: None,
+            filter,
+            order_by,
+        }
+    }
+}
+
 /// A page chosen by its rows' keys alone, then joined to what it shows: neither the count nor
 /// the choice of rows pays for the joins, and the choice can be read from an index without
 /// the rows it passes over.

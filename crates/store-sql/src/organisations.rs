@@ -168,14 +168,7 @@ impl OrganisationStore for SqlStore {
         let filter = "WHERE ($1 IS NULL OR o.search_text LIKE $1 ESCAPE '\\' OR u.search_text LIKE $1 ESCAPE '\\')";
         paged(
             Reader::Once(self.engine_ref()),
-            ListSql {
-                columns: COLUMNS,
-                from: FROM,
-                count_from: None,
-                joins: None,
-                filter,
-                order_by: "o.sort_key",
-            },
+            ListSql::plain(COLUMNS, FROM, filter, "o.sort_key"),
             params![pattern],
             (limit, offset),
             view,

@@ -248,14 +248,7 @@ impl RegisterStore for SqlStore {
         let mut tx = self.engine.write().await?;
         let page = paged(
             Reader::In(tx.as_mut()),
-            ListSql {
-                columns: COLUMNS,
-                from: FROM,
-                count_from: None,
-                joins: None,
-                filter: &filter,
-                order_by: "p.ends_on DESC, p.id",
-            },
+            ListSql::plain(COLUMNS, FROM, &filter, "p.ends_on DESC, p.id"),
             params![org, pattern],
             (limit, offset),
             view,
