@@ -82,21 +82,26 @@ struct PartRead {
 
 /// The reads that make up a viewer's list, and their parameters. By default a read per part.
 /// Where the engine joins arrays laterally, the shared parts are one read, for each part passed
-/// in arrays, so that the statement's text is the same whoever views: PostgreSQL plans a
-/// statement for its values on its first executions on each connection, and a text that named
-/// some 30 parts took longer to plan than to run.
+/// in arrays, so that the statement's text depends on the filters and not on who views:
+/// PostgreSQL plans a statement for its values on its first executions on each connection,
+/// and a text that named some 30 parts took longer to plan than to run. The shared read's
+/// conditions are those of [`VisiblePart::conditions`], read from the arrays.
 fn part_reads(
     parts: &[VisiblePart],
     query: &IncidentQuery,
     laterally: bool,
 ) -> (Vec<PartRead>, Vec<Value>) {
     let (mut reads, mut args) = (Vec::new(), Vec::new());
-    let mut read = |conditions: Vec<Condition>, each_of: Option<(&str, Vec<String>)>| {
+    let mut read = |conditions: Vec<Condition>, arrays: Option<[String; 3]>| {
         let mut c = Conditions::after(args.len());
-        let each_of = each_of.map(|(template, arrays)| {
-            arrays.into_iter().fold(template.to_owned(), |sql, array| {
-                sql.replacen("$?", &c.bind("$$", array.into()), 1)
-            })
+        let each_of = arrays.map(|[organisations, from, until]| {
+            format!(
+                "unnest(CAST({} AS uuid[]), CAST({} AS timestamptz[]), CAST({} AS timestamptz[]))
+                 AS shared_part(organisation_id, shared_from, shared_until)",
+                c.bind("$$", organisations.into()),
+                c.bind("$$", from.into()),
+                c.bind("$$", until.into()),
+            )
         });
         c.add_all(conditions);
         add_filters(&mut c, query);
@@ -115,32 +120,18 @@ fn part_reads(
         read(part.conditions(), None);
     }
     if laterally && !shared.is_empty() {
-        let array = |items: Vec<String>| format!("{{{}}}", items.join(","));
         let instant = |day: Option<Date>| {
             day.map_or("infinity".to_owned(), |d| {
                 format!("\"{}\"", instant_text(start_of_day(d)))
             })
         };
-        let arrays = vec![
-            array(
-                shared
-                    .iter()
-                    .map(|p| p.organisation_id.to_string())
-                    .collect(),
-            ),
-            array(
-                shared
-                    .iter()
-                    .map(|p| instant(p.shared_within.map(|s| s.joined_on)))
-                    .collect(),
-            ),
-            array(
-                shared
-                    .iter()
-                    .map(|p| instant(p.shared_within.and_then(|s| s.left_on)))
-                    .collect(),
-            ),
-        ];
+        let (mut organisations, mut from, mut until) = (Vec::new(), Vec::new(), Vec::new());
+        for (part, span) in shared.iter().filter_map(|p| Some((p, p.shared_within?))) {
+            organisations.push(part.organisation_id.to_string());
+            from.push(instant(Some(span.joined_on)));
+            until.push(instant(span.left_on));
+        }
+        let array = |items: Vec<String>| format!("{{{}}}", items.join(","));
         read(
             vec![
                 ("i.organisation_id = shared_part.organisation_id", None),
@@ -149,11 +140,7 @@ fn part_reads(
                 ("i.occurred_at >= shared_part.shared_from", None),
                 ("i.occurred_at < shared_part.shared_until", None),
             ],
-            Some((
-                "unnest(CAST($? AS uuid[]), CAST($? AS timestamptz[]), CAST($? AS timestamptz[]))
-                 AS shared_part(organisation_id, shared_from, shared_until)",
-                arrays,
-            )),
+            Some([array(organisations), array(from), array(until)]),
         );
     }
     (reads, args)

@@ -1351,7 +1351,8 @@ async fn check_matrix(store: &dyn Store, viewers: &[Viewer], cases: &[Case], win
         );
         assert_eq!(listed.total, expected.len() as i64, "{}", viewer.label);
 
-        // Filtered, in pages of two: the filters' parameters follow every part's.
+        // Filtered, in pages of two: every part's read, and the shared parts' joint read where
+        // the engine has one, carries the filters.
         let wanted: BTreeSet<Uuid> = cases
             .iter()
             .filter(|c| expected.contains(&c.incident.id) && c.label.contains("by default"))
