@@ -1581,6 +1581,75 @@ pub async fn incident_visibility_matrix(store: &dyn Store) {
     check_matrix(store, &viewers, &cases, &windows).await;
 }
 
+/// A neighbour that shares two clusters with the owner over two separate windows sees the
+/// shared incidents of both windows and nothing between them, in a list and in its pages.
+pub async fn incidents_shared_over_two_windows(store: &dyn Store) {
+    let g = import_incident_geo(store).await;
+    let owner = organisation(store, "Công an huyện Sơn Dương", &g.geo.son_duong).await;
+    let neighbour = organisation(store, "Công an huyện Sông Lô", &g.geo.song_lo).await;
+    let first = cluster(store, "Cụm Sông Lô – Sơn Dương", date!(2017 - 01 - 01)).await;
+    let second = cluster(store, "Cụm Sơn Dương – Sông Lô mới", date!(2021 - 01 - 01)).await;
+    join(store, &first, &owner, date!(2017 - 01 - 01), None).await;
+    join(
+        store,
+        &first,
+        &neighbour,
+        date!(2017 - 01 - 01),
+        Some(date!(2019 - 01 - 01)),
+    )
+    .await;
+    join(store, &second, &owner, date!(2021 - 01 - 01), None).await;
+    join(store, &second, &neighbour, date!(2021 - 01 - 01), None).await;
+    let officer_owner = user(store, "can.bo.sd", Some(&owner), Role::Officer).await;
+    let officer_neighbour = user(store, "can.bo.sl", Some(&neighbour), Role::Officer).await;
+
+    let mut seen = BTreeSet::new();
+    for (at, shared, visible) in [
+        (datetime!(2018-06-01 09:00 +07:00), true, true),
+        (datetime!(2018-12-31 23:30 +07:00), true, true),
+        (datetime!(2019-01-01 00:30 +07:00), true, false),
+        (datetime!(2020-06-01 09:00 +07:00), true, false),
+        (datetime!(2021-01-01 00:30 +07:00), true, true),
+        (datetime!(2022-06-01 09:00 +07:00), true, true),
+        (datetime!(2022-06-02 09:00 +07:00), false, false),
+    ] {
+        let input = IncidentInput {
+            shared: Some(shared),
+            narrative: format!("hai khoảng {at}"),
+            ..incident_input(&g.tu_thinh, at, "criminal.theft")
+        };
+        let incident = record_incident(store, &officer_owner, &owner, &input).await;
+        if visible {
+            seen.insert(incident.id);
+        }
+    }
+
+    let listed = store
+        .list_incidents(&officer_neighbour, &IncidentQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(incident_ids(&listed.items), seen);
+    assert_eq!(listed.total, seen.len() as i64);
+    let mut paged = BTreeSet::new();
+    for offset in 0..=seen.len() as i64 {
+        let page = store
+            .list_incidents(
+                &officer_neighbour,
+                &IncidentQuery {
+                    text: Some("hai khoang".into()),
+                    limit: 1,
+                    offset,
+                    ..IncidentQuery::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(page.total, seen.len() as i64, "at {offset}");
+        paged.extend(incident_ids(&page.items));
+    }
+    assert_eq!(paged, seen, "pages of one, searched without diacritics");
+}
+
 /// An import of more incidents than a list counts: every incident lands in one transaction
 /// with counters equal to the sum of what each incident contributes, a bad row refuses the
 /// whole file, and lists stop counting at [`crate::COUNT_CAP`] past the page.
