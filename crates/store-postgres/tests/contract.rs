@@ -501,3 +501,45 @@ async fn two_servers_record_into_the_same_counters_at_once() {
     drop(servers);
     drop_database(&url, &database_url).await;
 }
+
+/// Two server processes on one database: a session ended through one stops being honoured by
+/// the other once the time it trusts what it read (`SESSION_MEMO_FOR`) is over (the bound
+/// leaves room for a slow machine), and at once by the one that ended it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_ended_by_another_process_ends_within_the_memo_time() {
+    use lienhoan_domain::access::Role;
+    use lienhoan_store::contract::{PASSWORD, user};
+    use lienhoan_store::{AccountStore, Store};
+    let Some((database_url, url)) = new_database("session_in_two_processes").await else {
+        return;
+    };
+    let here = SqlStore::new(Box::new(open(&database_url).await));
+    let there = SqlStore::new(Box::new(open(&database_url).await));
+    let admin = user(&here, "quan.tri", None, Role::Admin).await;
+    let officer = user(&here, "can.bo", None, Role::Auditor).await;
+    let session = here.login("can.bo", PASSWORD, "127.0.0.1").await.unwrap();
+    for store in [&here, &there] {
+        assert_eq!(
+            store.session_actor(&session.token).await.unwrap(),
+            Some(officer.clone()),
+            "{} honours the new session",
+            store.engine()
+        );
+    }
+    here.set_user_disabled(&admin, officer.user_id, true)
+        .await
+        .unwrap();
+    assert_eq!(here.session_actor(&session.token).await.unwrap(), None);
+    let ended = std::time::Instant::now();
+    while there.session_actor(&session.token).await.unwrap().is_some() {
+        assert!(
+            ended.elapsed()
+                < lienhoan_store_sql::SESSION_MEMO_FOR + std::time::Duration::from_secs(10),
+            "the other process still honours the session after {:?}",
+            ended.elapsed()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    drop((here, there));
+    drop_database(&url, &database_url).await;
+}

@@ -195,6 +195,7 @@ impl AccountStore for SqlStore {
             .await?;
         audit_user(tx.as_mut(), actor, "user.password", user_id, json!({})).await?;
         tx.commit().await?;
+        self.sessions.forget_user(user_id);
         Ok(())
     }
 
@@ -231,6 +232,9 @@ impl AccountStore for SqlStore {
         )
         .await?;
         tx.commit().await?;
+        if disabled {
+            self.sessions.forget_user(user_id);
+        }
         Ok(())
     }
 
@@ -316,8 +320,13 @@ impl AccountStore for SqlStore {
 
     async fn session_actor(&self, token: &str) -> StoreResult<Option<Actor>> {
         let hash = token_hash(token);
+        let lookup = match self.sessions.recall(&hash, now()) {
+            Ok(actor) => return Ok(Some(actor)),
+            Err(lookup) => lookup,
+        };
         let with_expiry = USER_SELECT.replacen("SELECT ", "SELECT s.expires_at, ", 1);
-        // Every request asks this, so it is one statement, without a transaction around it.
+        // Asked by every request the memo cannot answer, so it is one statement, without a
+        // transaction around it.
         let rows = self
             .engine
             .read_once(
@@ -333,16 +342,19 @@ impl AccountStore for SqlStore {
         };
         let actor = actor_of(&user(row)?);
         // Slide the expiry, but write at most once every few minutes per session.
-        let expires_at = row.instant("expires_at")?;
+        let mut expires_at = row.instant("expires_at")?;
         if expires_at - now() < SESSION_IDLE - Duration::minutes(5) {
+            expires_at = now() + SESSION_IDLE;
             let mut tx = self.engine.write().await?;
             tx.execute(
                 "UPDATE sessions SET expires_at = $1 WHERE token_hash = $2",
-                params![now() + SESSION_IDLE, hash.as_str()],
+                params![expires_at, hash.as_str()],
             )
             .await?;
             tx.commit().await?;
         }
+        self.sessions
+            .remember(lookup, hash, actor.clone(), expires_at);
         Ok(Some(actor))
     }
 
@@ -365,6 +377,7 @@ impl AccountStore for SqlStore {
             .await?;
         }
         tx.commit().await?;
+        self.sessions.forget_user(actor.user_id);
         Ok(())
     }
 }

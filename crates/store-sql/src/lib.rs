@@ -17,6 +17,7 @@ mod incidents;
 mod organisations;
 mod password;
 mod register;
+mod session_memo;
 mod statistics;
 
 use async_trait::async_trait;
@@ -24,16 +25,21 @@ use engine::{Engine, EngineError};
 use lienhoan_domain::access::Actor;
 use lienhoan_store::{Store, StoreError, StoreResult};
 pub use migrations::migrate;
+pub use session_memo::MEMO_FOR as SESSION_MEMO_FOR;
 use time::OffsetDateTime;
 
 pub struct SqlStore {
     engine: Box<dyn Engine>,
+    sessions: session_memo::SessionMemo,
 }
 
 impl SqlStore {
     /// Wraps an engine whose schema is already migrated (see [`migrate`]).
     pub fn new(engine: Box<dyn Engine>) -> Self {
-        Self { engine }
+        Self {
+            engine,
+            sessions: session_memo::SessionMemo::default(),
+        }
     }
 
     pub fn engine_ref(&self) -> &dyn Engine {
