@@ -43,6 +43,7 @@ static TYPES: TypeNames = TypeNames {
     bytes: "BYTEA",
     bigint: "BIGINT",
     clustered: "",
+    include: ") INCLUDE (",
     count_checked_changes: "
         CREATE FUNCTION count_checked_change() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN

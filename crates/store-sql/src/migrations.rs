@@ -39,6 +39,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "checked changes",
         include_str!("../schema/0008_checked_changes.sql"),
     ),
+    (
+        9,
+        "searchable recent",
+        include_str!("../schema/0009_searchable_recent.sql"),
+    ),
 ];
 
 fn render(sql: &str, types: &TypeNames) -> String {
@@ -49,6 +54,7 @@ fn render(sql: &str, types: &TypeNames) -> String {
         .replace("{bytes}", types.bytes)
         .replace("{bigint}", types.bigint)
         .replace("{clustered}", types.clustered)
+        .replace("{include}", types.include)
         .replace("{count_checked_changes}", types.count_checked_changes)
 }
 

@@ -36,6 +36,7 @@ static TYPES: TypeNames = TypeNames {
     bytes: "BLOB",
     bigint: "INTEGER",
     clustered: "WITHOUT ROWID",
+    include: ", ",
     count_checked_changes: "",
 };
 
