@@ -35,18 +35,25 @@ pub fn engine_error(e: rusqlite::Error) -> EngineError {
 }
 
 /// The shared queries write `$N`; SQLite reads `?N` as the N-th parameter, which binds by
-/// index with no name lookup.
+/// index with no name lookup. A list's statement runs to several kilobytes and is rewritten
+/// for every request, so the text is copied in runs between the bytes that matter.
 pub fn placeholders(sql: &str) -> String {
+    let bytes = sql.as_bytes();
     let mut out = String::with_capacity(sql.len());
-    let mut in_string = false;
-    let mut chars = sql.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '\'' {
-            in_string = !in_string;
+    let (mut copied, mut in_string) = (0, false);
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'\'' => in_string = !in_string,
+            b'$' if !in_string && bytes.get(i + 1).is_some_and(u8::is_ascii_digit) => {
+                // `$` is ASCII, so `i` and `i + 1` are character boundaries.
+                out.push_str(&sql[copied..i]);
+                out.push('?');
+                copied = i + 1;
+            }
+            _ => {}
         }
-        let numbered = c == '$' && !in_string && chars.peek().is_some_and(|n| n.is_ascii_digit());
-        out.push(if numbered { '?' } else { c });
     }
+    out.push_str(&sql[copied..]);
     out
 }
 
@@ -123,6 +130,12 @@ mod tests {
             ("a = $1 OR b = $1", "a = ?1 OR b = ?1"),
             ("a = $2 AND b = $1", "a = ?2 AND b = ?1"),
             ("SELECT 1", "SELECT 1"),
+            (
+                "a = 'Sơn Dương $1' AND b = $1",
+                "a = 'Sơn Dương $1' AND b = ?1",
+            ),
+            ("a = $", "a = $"),
+            ("$1", "?1"),
         ];
         for (shared, sqlite) in cases {
             assert_eq!(placeholders(shared), sqlite, "{shared}");
