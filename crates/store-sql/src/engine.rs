@@ -322,6 +322,13 @@ pub trait Engine: Send + Sync + 'static {
     fn joins_arrays_laterally(&self) -> bool {
         false
     }
+    /// Whether a compound select with its own `ORDER BY … LIMIT` merges its parts, each read
+    /// in that order from an index, and stops at the limit (SQLite), so that the parts need no
+    /// order and limit of their own. On PostgreSQL the same text made an officer's list slower
+    /// (2.34 → 2.77 ms one at a time at 10M), so there each part keeps them.
+    fn merges_ordered_parts(&self) -> bool {
+        false
+    }
     /// Rewrites `table` in the order of its primary key and refreshes the planner's statistics
     /// of it, where the engine stores rows in the order they are written. An engine that keeps
     /// tables in key order has nothing to do.

@@ -80,6 +80,35 @@ struct PartRead {
     filter: String,
 }
 
+/// How each part of a [`compound`] read ends its rows.
+enum PartEnd<'a> {
+    /// Every part, with this clause.
+    Always(&'a str),
+    /// Only a part read for each element of arrays; the others are plain selects, which the
+    /// compound's own order and limit read lazily where the engine merges ordered parts
+    /// ([`crate::engine::Engine::merges_ordered_parts`]).
+    Lazy(&'a str),
+}
+
+/// `reads` as one compound select of `columns`, called `i`, ending with `whole`.
+fn compound(reads: &[PartRead], columns: &str, end: PartEnd, whole: &str) -> String {
+    let selects: Vec<String> = reads
+        .iter()
+        .enumerate()
+        .map(|(n, read)| {
+            let rows = format!("SELECT {columns} FROM incidents i {}", read.filter);
+            match (&read.each_of, &end) {
+                (None, PartEnd::Lazy(_)) => rows,
+                (None, PartEnd::Always(each)) => format!("SELECT * FROM ({rows} {each}) part{n}"),
+                (Some(each_of), PartEnd::Always(each) | PartEnd::Lazy(each)) => format!(
+                    "SELECT part{n}.* FROM {each_of} CROSS JOIN LATERAL ({rows} {each}) part{n}"
+                ),
+            }
+        })
+        .collect();
+    format!("FROM ({} {whole}) i", selects.join(" UNION ALL "))
+}
+
 /// The reads that make up a viewer's list, and their parameters. By default a read per part.
 /// Where the engine joins arrays laterally, the shared parts are one read, for each part passed
 /// in arrays, so that the statement's text depends on the filters and not on who views:
@@ -739,29 +768,23 @@ impl IncidentStore for SqlStore {
         // Each part reads from the organisation index only as many rows as the page or the
         // capped count can need, so a page costs the same however many incidents the viewer
         // and its neighbours have: the page its newest rows, the count any rows.
-        let union = |columns: &str, each: &str| {
-            let selects: Vec<String> = reads
-                .iter()
-                .enumerate()
-                .map(|(n, read)| {
-                    let rows = format!("SELECT {columns} FROM incidents i {} {each}", read.filter);
-                    match &read.each_of {
-                        None => format!("SELECT * FROM ({rows}) part{n}"),
-                        Some(each_of) => format!(
-                            "SELECT part{n}.* FROM {each_of} CROSS JOIN LATERAL ({rows}) part{n}"
-                        ),
-                    }
-                })
-                .collect();
-            format!("FROM ({}) i", selects.join(" UNION ALL "))
-        };
-        let from = union(
+        let page = format!("LIMIT {}", offset + limit);
+        let part_page = format!("ORDER BY {NEWEST_FIRST} {page}");
+        let from = compound(
+            &reads,
             "i.occurred_at, i.id",
-            &format!("ORDER BY {NEWEST_FIRST} LIMIT {}", offset + limit),
+            if engine.merges_ordered_parts() {
+                PartEnd::Lazy(&part_page)
+            } else {
+                PartEnd::Always(&part_page)
+            },
+            &format!("ORDER BY occurred_at DESC, id {page}"),
         );
-        let count_from = union(
+        let count_from = compound(
+            &reads,
             "i.id",
-            &format!("LIMIT {}", offset + lienhoan_store::COUNT_CAP + 1),
+            PartEnd::Always(&format!("LIMIT {}", offset + lienhoan_store::COUNT_CAP + 1)),
+            "",
         );
         let sql = ListSql {
             count_from: Some(&count_from),

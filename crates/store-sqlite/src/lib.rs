@@ -63,6 +63,10 @@ impl Engine for SqliteEngine {
         &TYPES
     }
 
+    fn merges_ordered_parts(&self) -> bool {
+        true
+    }
+
     async fn write(&self) -> Result<Box<dyn Tx>, EngineError> {
         let turn = self.writer.turn().await?;
         Ok(Box::new(SqliteTx::write(turn, self.events.clone())))
