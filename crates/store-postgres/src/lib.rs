@@ -43,7 +43,8 @@ static TYPES: TypeNames = TypeNames {
     bytes: "BYTEA",
     bigint: "BIGINT",
     clustered: "",
-    include: ") INCLUDE (",
+    // An index entry holds at most 2,704 bytes; a narrative may be 20,000 characters.
+    search_text_indexes: "",
     count_checked_changes: "
         CREATE FUNCTION count_checked_change() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN

@@ -274,10 +274,11 @@ pub struct TypeNames {
     /// The table option that stores rows in primary-key order, where the engine has one, so
     /// that a range of the key is read from neighbouring pages.
     pub clustered: &'static str,
-    /// What separates an index's key from the columns it only carries, so that a filter on
-    /// them reads the index alone: `) INCLUDE (` where the engine has the clause, else a comma
-    /// (the carried columns end the key).
-    pub include: &'static str,
+    /// Statements that rebuild the indexes of an organisation's newest incidents with the
+    /// folded text at the end of their key, so that a search reads the index alone (see
+    /// migration 0009), where the engine's index entries can hold a narrative; empty where
+    /// they cannot.
+    pub search_text_indexes: &'static str,
     /// Statements that make every change to `admin_units`, `organisations` and
     /// `cluster_memberships` add one to `checked_changes` (see migration 0008), where the
     /// engine reads inserts' checks before their turn; empty where it does not.

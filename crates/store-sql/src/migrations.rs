@@ -54,7 +54,7 @@ fn render(sql: &str, types: &TypeNames) -> String {
         .replace("{bytes}", types.bytes)
         .replace("{bigint}", types.bigint)
         .replace("{clustered}", types.clustered)
-        .replace("{include}", types.include)
+        .replace("{search_text_indexes}", types.search_text_indexes)
         .replace("{count_checked_changes}", types.count_checked_changes)
 }
 

@@ -36,7 +36,14 @@ static TYPES: TypeNames = TypeNames {
     bytes: "BLOB",
     bigint: "INTEGER",
     clustered: "WITHOUT ROWID",
-    include: ", ",
+    search_text_indexes: "
+        DROP INDEX incidents_organisation_recent;
+        DROP INDEX incidents_shared_recent;
+        CREATE INDEX incidents_organisation_recent
+            ON incidents (organisation_id, occurred_at DESC, id, search_text);
+        CREATE INDEX incidents_shared_recent
+            ON incidents (organisation_id, occurred_at DESC, id, search_text) WHERE shared;
+    ",
     count_checked_changes: "",
 };
 

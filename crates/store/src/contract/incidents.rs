@@ -1790,3 +1790,79 @@ pub async fn incident_import_counts_every_row_and_lists_cap_their_count(store: &
         "a filter under the cap counts exactly"
     );
 }
+
+/// The longest place and narrative the rules allow are recorded, edited and found by words at
+/// their very end, on every engine: PostgreSQL refuses an index entry over 2,704 bytes, so no
+/// index may carry the text.
+pub async fn the_longest_texts_are_recorded_and_found(store: &dyn Store) {
+    use lienhoan_domain::validation::{NAME_MAX, TEXT_MAX};
+    let g = import_incident_geo(store).await;
+    let a = organisation(store, "Công an huyện Sơn Dương", &g.geo.son_duong).await;
+    let officer = user(store, "can.bo.a", Some(&a), Role::Officer).await;
+    // Words in a varying order, as a narrative has them: PostgreSQL compresses a long entry,
+    // and a repeated phrase would fit where real text does not.
+    let filled = |seed: u64, end: &str, max: usize| -> String {
+        const WORDS: [&str; 12] = [
+            "đường",
+            "liên",
+            "xã",
+            "sạt",
+            "lở",
+            "xe",
+            "máy",
+            "đêm",
+            "mưa",
+            "bờ",
+            "suối",
+            "người",
+        ];
+        let mut state = seed;
+        let mut text = String::new();
+        while text.chars().count() + end.chars().count() < max {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
+            text.push_str(WORDS[(state >> 33) as usize % WORDS.len()]);
+            text.push(' ');
+        }
+        let room = max - end.chars().count();
+        text.chars().take(room).chain(end.chars()).collect()
+    };
+    let mut input = IncidentInput {
+        place: filled(1, " cầu Bợ", NAME_MAX),
+        narrative: filled(2, " rồi dừng ở bến đò Khe Lau", TEXT_MAX),
+        shared: Some(true),
+        ..incident_input(
+            &g.tu_thinh,
+            datetime!(2019-05-01 20:00 +07:00),
+            "criminal.theft",
+        )
+    };
+    let incident = record_incident(store, &officer, &a, &input).await;
+    input.narrative = filled(3, " lần thứ hai ở bến đò Khe Lau", TEXT_MAX);
+    store
+        .update_incident(&officer, incident.id, &input)
+        .await
+        .unwrap_or_else(|e| panic!("the longest narrative is accepted on edit: {e:?}"));
+    let cases = [
+        ("lan thu hai o ben do Khe Lau", true),
+        ("Lần thứ hai ở bến đò", true),
+        ("cầu Bợ", true),
+        ("dừng ở bến đò Khe Lau", false),
+    ];
+    for (words, found) in cases {
+        let page = store
+            .list_incidents(
+                &officer,
+                &IncidentQuery {
+                    text: Some(words.into()),
+                    ..IncidentQuery::default()
+                },
+            )
+            .await
+            .unwrap_or_else(|e| panic!("search {words}: {e:?}"));
+        let ids: Vec<Uuid> = page.items.iter().map(|i| i.incident.id).collect();
+        let expected = if found { vec![incident.id] } else { vec![] };
+        assert_eq!(ids, expected, "{words}");
+    }
+}

@@ -127,6 +127,7 @@ macro_rules! contract_tests {
             incident_import_counts_every_row_and_lists_cap_their_count,
             incident_visibility_matrix,
             incidents_shared_over_two_windows,
+            the_longest_texts_are_recorded_and_found,
             statistics_group_by_each_dimension,
             statistics_compare_with_the_year_before,
             statistics_follow_membership_windows,
