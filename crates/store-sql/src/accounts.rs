@@ -346,12 +346,17 @@ impl AccountStore for SqlStore {
         if expires_at - now() < SESSION_IDLE - Duration::minutes(5) {
             expires_at = now() + SESSION_IDLE;
             let mut tx = self.engine.write().await?;
-            tx.execute(
-                "UPDATE sessions SET expires_at = $1 WHERE token_hash = $2",
-                params![expires_at, hash.as_str()],
-            )
-            .await?;
+            let slid = tx
+                .execute(
+                    "UPDATE sessions SET expires_at = $1 WHERE token_hash = $2",
+                    params![expires_at, hash.as_str()],
+                )
+                .await?;
             tx.commit().await?;
+            // Ended (logout, another process) while this lookup waited for its write.
+            if slid == 0 {
+                return Ok(None);
+            }
         }
         self.sessions
             .remember(lookup, hash, actor.clone(), expires_at);

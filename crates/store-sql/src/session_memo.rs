@@ -17,7 +17,8 @@ use uuid::Uuid;
 /// How long a session read from the database is trusted without reading it again.
 pub const MEMO_FOR: Duration = Duration::from_secs(2);
 
-/// Entries kept at most; past it the stale ones go, and if that is not enough, all of them.
+/// Entries kept at most. When it is reached the stale ones go, at most once per [`MEMO_FOR`];
+/// if that is not enough, or was done a moment ago, all of them go.
 const MAX_ENTRIES: usize = 10_000;
 
 #[derive(Default)]
@@ -32,6 +33,7 @@ struct State {
     /// Advanced by every forgetting, so that a lookup that read the database before sessions
     /// were ended cannot bring them back.
     generation: u64,
+    pruned_at: Option<Instant>,
 }
 
 struct Remembered {
@@ -40,9 +42,12 @@ struct Remembered {
     read_at: Instant,
 }
 
-/// What a lookup saw before it read the database; see [`SessionMemo::remember`].
+/// What a lookup saw before it read the database, and when; see [`SessionMemo::remember`].
 #[derive(Clone, Copy)]
-pub struct Lookup(u64);
+pub struct Lookup {
+    generation: u64,
+    began: Instant,
+}
 
 impl SessionMemo {
     /// The actor of a session read less than [`MEMO_FOR`] ago and not yet expired at `now`;
@@ -51,18 +56,26 @@ impl SessionMemo {
         let state = self.lock();
         match state.entries.get(hash) {
             Some(r) if r.read_at.elapsed() < MEMO_FOR && r.expires_at > now => Ok(r.actor.clone()),
-            _ => Err(Lookup(state.generation)),
+            _ => Err(Lookup {
+                generation: state.generation,
+                began: Instant::now(),
+            }),
         }
     }
 
-    /// Keeps what the database said, unless sessions were forgotten since `lookup`.
+    /// Keeps what the database said, unless sessions were forgotten since `lookup`. The entry
+    /// counts as read when the lookup began, so that a slow lookup (one that waited to slide
+    /// the expiry) is not trusted for longer.
     pub fn remember(&self, lookup: Lookup, hash: String, actor: Actor, expires_at: OffsetDateTime) {
         let mut state = self.lock();
-        if state.generation != lookup.0 {
+        if state.generation != lookup.generation {
             return;
         }
         if state.entries.len() >= MAX_ENTRIES {
-            state.entries.retain(|_, r| r.read_at.elapsed() < MEMO_FOR);
+            if state.pruned_at.is_none_or(|at| at.elapsed() >= MEMO_FOR) {
+                state.entries.retain(|_, r| r.read_at.elapsed() < MEMO_FOR);
+                state.pruned_at = Some(Instant::now());
+            }
             if state.entries.len() >= MAX_ENTRIES {
                 state.entries.clear();
             }
@@ -72,7 +85,7 @@ impl SessionMemo {
             Remembered {
                 actor,
                 expires_at,
-                read_at: Instant::now(),
+                read_at: lookup.began,
             },
         );
     }
@@ -142,6 +155,26 @@ mod tests {
         let memo = SessionMemo::default();
         let lookup = memo.recall("token", now).expect_err("empty");
         memo.forget_user(Uuid::now_v7());
+        memo.remember(
+            lookup,
+            "token".into(),
+            actor(Uuid::now_v7()),
+            now + time::Duration::hours(1),
+        );
+        assert!(memo.recall("token", now).is_err());
+    }
+
+    #[test]
+    fn a_lookup_counts_from_when_it_began() {
+        let now = OffsetDateTime::now_utc();
+        let memo = SessionMemo::default();
+        let long_ago = Instant::now()
+            .checked_sub(MEMO_FOR)
+            .expect("the monotonic clock started more than two seconds ago");
+        let lookup = Lookup {
+            began: long_ago,
+            ..memo.recall("token", now).expect_err("empty")
+        };
         memo.remember(
             lookup,
             "token".into(),
