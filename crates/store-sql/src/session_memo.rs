@@ -149,38 +149,35 @@ mod tests {
         }
     }
 
+    /// A lookup is not kept when sessions were forgotten after it began, nor when it began
+    /// longer ago than the memo trusts.
     #[test]
-    fn a_lookup_that_began_before_a_forgetting_is_not_kept() {
+    fn stale_lookups_are_not_kept() {
         let now = OffsetDateTime::now_utc();
-        let memo = SessionMemo::default();
-        let lookup = memo.recall("token", now).expect_err("empty");
-        memo.forget_user(Uuid::now_v7());
-        memo.remember(
-            lookup,
-            "token".into(),
-            actor(Uuid::now_v7()),
-            now + time::Duration::hours(1),
-        );
-        assert!(memo.recall("token", now).is_err());
-    }
-
-    #[test]
-    fn a_lookup_counts_from_when_it_began() {
-        let now = OffsetDateTime::now_utc();
-        let memo = SessionMemo::default();
         let long_ago = Instant::now()
             .checked_sub(MEMO_FOR)
             .expect("the monotonic clock started more than two seconds ago");
-        let lookup = Lookup {
-            began: long_ago,
-            ..memo.recall("token", now).expect_err("empty")
-        };
-        memo.remember(
-            lookup,
-            "token".into(),
-            actor(Uuid::now_v7()),
-            now + time::Duration::hours(1),
-        );
-        assert!(memo.recall("token", now).is_err());
+        type MakeStale = fn(&SessionMemo, Lookup, Instant) -> Lookup;
+        let cases: [(&str, MakeStale); 2] = [
+            ("forgotten after it began", |memo, lookup, _| {
+                memo.forget_user(Uuid::now_v7());
+                lookup
+            }),
+            ("began a memo time ago", |_, lookup, long_ago| Lookup {
+                began: long_ago,
+                ..lookup
+            }),
+        ];
+        for (name, stale) in cases {
+            let memo = SessionMemo::default();
+            let lookup = stale(&memo, memo.recall("token", now).expect_err(name), long_ago);
+            memo.remember(
+                lookup,
+                "token".into(),
+                actor(Uuid::now_v7()),
+                now + time::Duration::hours(1),
+            );
+            assert!(memo.recall("token", now).is_err(), "{name}");
+        }
     }
 }
