@@ -460,6 +460,8 @@ fn normalised(input: &IncidentInput) -> IncidentInput {
 
 /// The order of every incident list, which the organisation index also has.
 const NEWEST_FIRST: &str = "i.occurred_at DESC, i.id";
+/// The same order over a compound select's own columns, which take no table name.
+const NEWEST_FIRST_OF_COMPOUND: &str = "occurred_at DESC, id";
 
 /// An incident list over the rows of `from`, newest first.
 fn list_sql<'a>(from: &'a str, filter: &'a str) -> ListSql<'a> {
@@ -778,7 +780,7 @@ impl IncidentStore for SqlStore {
             } else {
                 PartEnd::Always(&part_page)
             },
-            &format!("ORDER BY occurred_at DESC, id {page}"),
+            &format!("ORDER BY {NEWEST_FIRST_OF_COMPOUND} {page}"),
         );
         let count_from = compound(
             &reads,
