@@ -503,8 +503,7 @@ async fn two_servers_record_into_the_same_counters_at_once() {
 }
 
 /// Two server processes on one database: a session ended through one stops being honoured by
-/// the other once the time it trusts what it read (`SESSION_MEMO_FOR`) is over (the bound
-/// leaves a second for a slow machine), and at once by the one that ended it.
+/// the other within the memo time, and at once by the one that ended it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_session_ended_by_another_process_ends_within_the_memo_time() {
     use lienhoan_domain::access::Role;
@@ -532,15 +531,128 @@ async fn a_session_ended_by_another_process_ends_within_the_memo_time() {
         .await
         .unwrap();
     assert_eq!(here.session_actor(&session.token).await.unwrap(), None);
-    while there.session_actor(&session.token).await.unwrap().is_some() {
+    within_the_memo_time(ending, "honours the session", async || {
+        there.session_actor(&session.token).await.unwrap().is_some()
+    })
+    .await;
+    drop((here, there));
+    drop_database(&url, &database_url).await;
+}
+
+/// Waits until `still` is false, failing once the time a process trusts what it read
+/// (`MEMO_FOR`) has passed since `ending`, with a second to spare for a slow machine.
+async fn within_the_memo_time(
+    ending: std::time::Instant,
+    what: &str,
+    mut still: impl AsyncFnMut() -> bool,
+) {
+    while still().await {
         assert!(
-            ending.elapsed()
-                < lienhoan_store_sql::SESSION_MEMO_FOR + std::time::Duration::from_secs(1),
-            "the other process still honours the session after {:?}",
+            ending.elapsed() < lienhoan_store_sql::MEMO_FOR + std::time::Duration::from_secs(1),
+            "the other process still {what} after {:?}",
             ending.elapsed()
         );
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
+}
+
+/// Two server processes on one database: when an organisation leaves a cluster through one,
+/// the other stops showing its users the neighbours' shared incidents and the cluster's
+/// figures within the memo time; the one that made the change stops at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_membership_ended_by_another_process_ends_within_the_memo_time() {
+    use lienhoan_domain::access::Role;
+    use lienhoan_store::contract::{
+        cluster, import_incident_geo, incident_input, join, organisation, record_incident, user,
+        vn_time,
+    };
+    use lienhoan_store::{
+        ClusterStore, IncidentQuery, IncidentStore, StatisticsQuery, StatisticsStore, StoreError,
+    };
+    use time::macros::date;
+    let Some((database_url, url)) = new_database("membership_in_two_processes").await else {
+        return;
+    };
+    let here = SqlStore::new(Box::new(open(&database_url).await));
+    let there = SqlStore::new(Box::new(open(&database_url).await));
+    let g = import_incident_geo(&here).await;
+    let viewer = organisation(&here, "Công an huyện Sơn Dương", &g.geo.son_duong).await;
+    let neighbour = organisation(&here, "Công an huyện Na Hang", &g.geo.na_hang).await;
+    let border = cluster(&here, "Cụm giáp ranh", date!(2019 - 01 - 01)).await;
+    let membership = join(&here, &border, &viewer, date!(2019 - 01 - 01), None).await;
+    join(&here, &border, &neighbour, date!(2019 - 01 - 01), None).await;
+    let officer = user(&here, "can.bo", Some(&viewer), Role::Officer).await;
+    let recorder = user(&here, "can.bo.na.hang", Some(&neighbour), Role::Officer).await;
+    let shared = record_incident(
+        &here,
+        &recorder,
+        &neighbour,
+        &lienhoan_domain::incident::IncidentInput {
+            cross_border: true,
+            ..incident_input(
+                &g.thuong_giap,
+                vn_time(date!(2020 - 03 - 01), 10, 0),
+                "criminal.theft",
+            )
+        },
+    )
+    .await;
+    let review = StatisticsQuery {
+        cluster_id: Some(border.id),
+        from: date!(2020 - 01 - 01),
+        to: date!(2020 - 12 - 31),
+        group_by: Vec::new(),
+        compare_previous_year: false,
+    };
+    let sees_shared = async |store: &SqlStore| {
+        let page = store
+            .list_incidents(
+                &officer,
+                &IncidentQuery {
+                    limit: 50,
+                    ..IncidentQuery::default()
+                },
+            )
+            .await
+            .unwrap();
+        page.items.iter().any(|i| i.incident.id == shared.id)
+    };
+    let sees_review = async |store: &SqlStore| match store.statistics(&officer, &review).await {
+        Ok(figures) => {
+            assert_eq!(figures.total.incidents, 1);
+            true
+        }
+        Err(StoreError::NotFound) => false,
+        Err(e) => panic!("the review fails: {e:?}"),
+    };
+    for (name, store) in [("here", &here), ("there", &there)] {
+        assert!(sees_shared(store).await, "{name} shows the shared incident");
+        assert!(sees_review(store).await, "{name} shows the review");
+    }
+    let ending = std::time::Instant::now();
+    here.remove_member(
+        &lienhoan_domain::access::Actor::system(),
+        border.id,
+        membership,
+    )
+    .await
+    .unwrap();
+    assert!(
+        !sees_shared(&here).await,
+        "the process that made the change shows the incident"
+    );
+    assert!(
+        !sees_review(&here).await,
+        "the process that made the change shows the review"
+    );
+    within_the_memo_time(ending, "shows the shared incident", async || {
+        sees_shared(&there).await
+    })
+    .await;
+    within_the_memo_time(ending, "shows the review", async || {
+        sees_review(&there).await
+    })
+    .await;
     drop((here, there));
     drop_database(&url, &database_url).await;
 }

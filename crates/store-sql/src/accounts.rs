@@ -195,7 +195,7 @@ impl AccountStore for SqlStore {
             .await?;
         audit_user(tx.as_mut(), actor, "user.password", user_id, json!({})).await?;
         tx.commit().await?;
-        self.sessions.forget_user(user_id);
+        self.forget_sessions_of(user_id);
         Ok(())
     }
 
@@ -233,7 +233,7 @@ impl AccountStore for SqlStore {
         .await?;
         tx.commit().await?;
         if disabled {
-            self.sessions.forget_user(user_id);
+            self.forget_sessions_of(user_id);
         }
         Ok(())
     }
@@ -320,8 +320,12 @@ impl AccountStore for SqlStore {
 
     async fn session_actor(&self, token: &str) -> StoreResult<Option<Actor>> {
         let hash = token_hash(token);
-        let lookup = match self.sessions.recall(&hash, now()) {
-            Ok(actor) => return Ok(Some(actor)),
+        let at = now();
+        let lookup = match self
+            .sessions
+            .recall(&hash, |(_, expires_at)| *expires_at > at)
+        {
+            Ok((actor, _)) => return Ok(Some(actor)),
             Err(lookup) => lookup,
         };
         let with_expiry = USER_SELECT.replacen("SELECT ", "SELECT s.expires_at, ", 1);
@@ -359,7 +363,7 @@ impl AccountStore for SqlStore {
             }
         }
         self.sessions
-            .remember(lookup, hash, actor.clone(), expires_at);
+            .remember(lookup, hash, (actor.clone(), expires_at));
         Ok(Some(actor))
     }
 
@@ -382,7 +386,7 @@ impl AccountStore for SqlStore {
             .await?;
         }
         tx.commit().await?;
-        self.sessions.forget_user(actor.user_id);
+        self.forget_sessions_of(actor.user_id);
         Ok(())
     }
 }

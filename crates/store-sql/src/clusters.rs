@@ -69,6 +69,16 @@ fn member_view(row: &Row) -> Result<MemberView, EngineError> {
     })
 }
 
+impl SqlStore {
+    /// Commits a change to who belongs to which cluster, then forgets what this process
+    /// remembered of memberships, also when the commit's outcome is unknown.
+    async fn commit_membership_change(&self, tx: Box<dyn Tx>) -> StoreResult<()> {
+        let committed = tx.commit().await;
+        self.forget_memberships();
+        Ok(committed?)
+    }
+}
+
 /// A cluster as the actor may see it, and whether the actor's organisation belongs to it now.
 struct Access {
     cluster: Cluster,
@@ -309,7 +319,7 @@ impl ClusterStore for SqlStore {
             json!({"after": cluster}),
         )
         .await?;
-        tx.commit().await?;
+        self.commit_membership_change(tx).await?;
         Ok(cluster)
     }
 
@@ -465,7 +475,7 @@ impl ClusterStore for SqlStore {
             json!({"after": member}),
         )
         .await?;
-        tx.commit().await?;
+        self.commit_membership_change(tx).await?;
         Ok(member)
     }
 
@@ -525,7 +535,7 @@ impl ClusterStore for SqlStore {
             json!({"before": before, "after": after}),
         )
         .await?;
-        tx.commit().await?;
+        self.commit_membership_change(tx).await?;
         Ok(after)
     }
 
@@ -559,7 +569,7 @@ impl ClusterStore for SqlStore {
             json!({"before": before}),
         )
         .await?;
-        tx.commit().await?;
+        self.commit_membership_change(tx).await?;
         Ok(())
     }
 

@@ -1,6 +1,7 @@
 //! Incidents, with the statistics counters updated in the same transaction as every change.
 
 use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use lienhoan_domain::access::Actor;
@@ -49,7 +50,7 @@ const PAGE_JOINS: &str = concat!("JOIN incidents i ON i.id = chosen.id ", name_j
 /// A part of what a scoped viewer may see, read on its own from the organisation index: all
 /// of its own incidents, or the shared incidents of an organisation it was in a cluster with,
 /// from the days they were members together.
-struct VisiblePart {
+pub(crate) struct VisiblePart {
     organisation_id: Uuid,
     shared_within: Option<Span>,
 }
@@ -175,16 +176,13 @@ fn part_reads(
     (reads, args)
 }
 
-/// What the actor may see, part by part; `None` for those who see everything. The spans come
+/// What the viewer's organisation may see, part by part. The spans come
 /// from the viewer's memberships (a few rows), so that every part is a range of the
 /// organisation index instead of a membership lookup for every incident.
 async fn visible_parts(
     mut reader: Reader<'_>,
-    actor: &Actor,
-) -> Result<Option<Vec<VisiblePart>>, EngineError> {
-    let Some(viewer) = scope_param(actor.cluster_scope()) else {
-        return Ok(None);
-    };
+    viewer: Uuid,
+) -> Result<Vec<VisiblePart>, EngineError> {
     let rows = reader
         .query(
             "SELECT co.organisation_id, co.joined_on, co.left_on,
@@ -221,7 +219,7 @@ async fn visible_parts(
                 shared_within: Some(span),
             })
     });
-    Ok(Some(std::iter::once(own).chain(shared).collect()))
+    Ok(std::iter::once(own).chain(shared).collect())
 }
 
 fn micro(degrees: Option<f64>) -> Option<i64> {
@@ -273,6 +271,28 @@ fn view(row: &Row) -> Result<IncidentView, EngineError> {
             row.text("commune_name")?
         ),
     })
+}
+
+impl SqlStore {
+    /// What the actor may see, as [`visible_parts`] read it at most [`crate::MEMO_FOR`] ago;
+    /// `None` for those who see everything. A list is then one statement.
+    async fn remembered_parts(
+        &self,
+        actor: &Actor,
+    ) -> Result<Option<Arc<[VisiblePart]>>, EngineError> {
+        let Some(viewer) = scope_param(actor.cluster_scope()) else {
+            return Ok(None);
+        };
+        let lookup = match self.visible_parts.recall(&viewer, |_| true) {
+            Ok(parts) => return Ok(Some(parts)),
+            Err(lookup) => lookup,
+        };
+        let parts: Arc<[VisiblePart]> = visible_parts(Reader::Once(self.engine_ref()), viewer)
+            .await?
+            .into();
+        self.visible_parts.remember(lookup, viewer, parts.clone());
+        Ok(Some(parts))
+    }
 }
 
 /// The communes in an organisation's own area (its unit or a unit under it) and their
@@ -340,7 +360,8 @@ async fn check_commune(
 async fn fetch(tx: &mut dyn Tx, actor: &Actor, id: Uuid) -> StoreResult<IncidentView> {
     let mut conditions = Conditions::default();
     conditions.add("i.id = $$", id);
-    if let Some(parts) = visible_parts(Reader::In(&mut *tx), actor).await? {
+    if let Some(viewer) = scope_param(actor.cluster_scope()) {
+        let parts = visible_parts(Reader::In(&mut *tx), viewer).await?;
         conditions.add_any(parts.iter().map(VisiblePart::conditions));
     }
     let (filter, args) = conditions.into_where();
@@ -750,10 +771,10 @@ impl IncidentStore for SqlStore {
         query: &IncidentQuery,
     ) -> StoreResult<Page<IncidentView>> {
         let (limit, offset) = page_bounds(query.limit, query.offset);
-        // The viewer's parts and then the page, each one statement: a membership that changes
-        // between them changes the page as it would have a moment later.
+        // The viewer's parts, remembered for a moment, and then the page in one statement: a
+        // membership that changed since changes the page as it would have a moment later.
         let engine = self.engine_ref();
-        let Some(parts) = visible_parts(Reader::Once(engine), actor).await? else {
+        let Some(parts) = self.remembered_parts(actor).await? else {
             let mut c = Conditions::default();
             add_filters(&mut c, query);
             let (filter, args) = c.into_where();

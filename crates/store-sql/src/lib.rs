@@ -3,6 +3,7 @@
 
 pub mod engine;
 pub mod group_commit;
+mod memo;
 mod migrations;
 
 mod accounts;
@@ -17,20 +18,30 @@ mod incidents;
 mod organisations;
 mod password;
 mod register;
-mod session_memo;
 mod statistics;
 
 use async_trait::async_trait;
 use engine::{Engine, EngineError};
 use lienhoan_domain::access::Actor;
 use lienhoan_store::{Store, StoreError, StoreResult};
+pub use memo::MEMO_FOR;
 pub use migrations::migrate;
-pub use session_memo::MEMO_FOR as SESSION_MEMO_FOR;
 use time::OffsetDateTime;
+use uuid::Uuid;
+
+use incidents::VisiblePart;
+use lienhoan_domain::cluster::Span;
+use memo::Memo;
+use std::sync::Arc;
 
 pub struct SqlStore {
     engine: Box<dyn Engine>,
-    sessions: session_memo::SessionMemo,
+    /// Sessions by token hash, with their expiry.
+    sessions: Memo<String, (Actor, OffsetDateTime)>,
+    /// What an organisation's users may see of the incidents, by organisation.
+    visible_parts: Memo<Uuid, Arc<[VisiblePart]>>,
+    /// A cluster's members, by cluster; `None` when there is no such cluster.
+    cluster_members: Memo<Uuid, Option<Arc<[(Uuid, Span)]>>>,
 }
 
 impl SqlStore {
@@ -38,8 +49,21 @@ impl SqlStore {
     pub fn new(engine: Box<dyn Engine>) -> Self {
         Self {
             engine,
-            sessions: session_memo::SessionMemo::default(),
+            sessions: Memo::default(),
+            visible_parts: Memo::default(),
+            cluster_members: Memo::default(),
         }
+    }
+
+    /// After a commit that ended a user's sessions.
+    fn forget_sessions_of(&self, user_id: Uuid) {
+        self.sessions.forget(|(actor, _)| actor.user_id != user_id);
+    }
+
+    /// After a commit that changed a cluster or its memberships.
+    fn forget_memberships(&self) {
+        self.visible_parts.forget(|_| false);
+        self.cluster_members.forget(|_| false);
     }
 
     pub fn engine_ref(&self) -> &dyn Engine {

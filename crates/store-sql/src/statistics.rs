@@ -2,9 +2,10 @@
 //! (organisations × categories × outcomes × days with incidents), never the number of incidents.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 use async_trait::async_trait;
-use lienhoan_domain::access::{Actor, Scope};
+use lienhoan_domain::access::Actor;
 use lienhoan_domain::cluster::Span;
 use lienhoan_domain::incident::Outcome;
 use lienhoan_domain::stats::{
@@ -327,42 +328,69 @@ fn total(groups: &BTreeMap<Vec<String>, Figures>) -> Figures {
 /// A cluster the actor may see, with the days each member belongs to it.
 struct VisibleCluster {
     id: Uuid,
-    members: Vec<(Uuid, Span)>,
+    members: Arc<[(Uuid, Span)]>,
 }
 
 /// The cluster, if the actor may see it, with its memberships; national figures are for those
-/// who see every organisation. One statement: the check is the read's own `WHERE`.
+/// who see every organisation. A member organisation's users see a cluster whatever the dates
+/// of their membership.
 async fn visible_cluster(
-    engine: &dyn Engine,
+    store: &SqlStore,
     actor: &Actor,
     cluster: Option<Uuid>,
 ) -> StoreResult<Option<VisibleCluster>> {
+    let viewer = scope_param(actor.cluster_scope());
     let Some(id) = cluster else {
-        return match actor.cluster_scope() {
-            Scope::All => Ok(None),
-            Scope::Organisation(_) => Err(StoreError::Forbidden),
+        return match viewer {
+            None => Ok(None),
+            Some(_) => Err(StoreError::Forbidden),
         };
     };
-    let rows = engine
-        .read_once(
-            "SELECT m.organisation_id, m.joined_on, m.left_on FROM clusters c
-             LEFT JOIN cluster_memberships m ON m.cluster_id = c.id
-             WHERE c.id = $1 AND ($2 IS NULL OR EXISTS (
-                SELECT 1 FROM cluster_memberships s WHERE s.cluster_id = c.id AND s.organisation_id = $2))",
-            params![id, scope_param(actor.cluster_scope())],
-        )
-        .await?;
-    if rows.is_empty() {
+    let members = store
+        .remembered_members(id)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    if viewer.is_some_and(|v| !members.iter().any(|(organisation, _)| *organisation == v)) {
         return Err(StoreError::NotFound);
     }
-    let mut members = Vec::with_capacity(rows.len());
-    for row in &rows {
-        // A cluster without members reads as one row of nulls.
-        if let Some(organisation) = row.opt_uuid("organisation_id")? {
-            members.push((organisation, span(row)?));
-        }
-    }
     Ok(Some(VisibleCluster { id, members }))
+}
+
+impl SqlStore {
+    /// A cluster's memberships as read at most [`crate::MEMO_FOR`] ago; `None` when there is
+    /// no such cluster. A review is then one statement.
+    async fn remembered_members(
+        &self,
+        id: Uuid,
+    ) -> Result<Option<Arc<[(Uuid, Span)]>>, EngineError> {
+        let lookup = match self.cluster_members.recall(&id, |_| true) {
+            Ok(members) => return Ok(members),
+            Err(lookup) => lookup,
+        };
+        let rows = self
+            .engine
+            .read_once(
+                "SELECT m.organisation_id, m.joined_on, m.left_on FROM clusters c
+                 LEFT JOIN cluster_memberships m ON m.cluster_id = c.id
+                 WHERE c.id = $1",
+                params![id],
+            )
+            .await?;
+        let members = if rows.is_empty() {
+            None
+        } else {
+            let mut members = Vec::with_capacity(rows.len());
+            for row in &rows {
+                // A cluster without members reads as one row of nulls.
+                if let Some(organisation) = row.opt_uuid("organisation_id")? {
+                    members.push((organisation, span(row)?));
+                }
+            }
+            Some(members.into())
+        };
+        self.cluster_members.remember(lookup, id, members.clone());
+        Ok(members)
+    }
 }
 
 /// Names for the organisation and province keys that appear, one query per dimension.
@@ -419,10 +447,11 @@ impl StatisticsStore for SqlStore {
         if query.to < query.from {
             return Err(StoreError::invalid("to", "error-end-before-start"));
         }
-        // The memberships and then the figures, each one statement. A membership changed
-        // between the two can pair the cluster's new yearly counters with the edge days of the
-        // old dates; the next read is whole again. The labels are names, read last.
-        let cluster = visible_cluster(self.engine_ref(), actor, query.cluster_id).await?;
+        // The memberships, remembered for a moment, and then the figures in one statement. A
+        // membership changed since (by another server process; this one forgets at once) can
+        // pair the cluster's new yearly counters with the edge days of the old dates; the
+        // first read after the memo time is whole again. The labels are names, read last.
+        let cluster = visible_cluster(self, actor, query.cluster_id).await?;
         let columns = KeyColumns::for_dimensions(&query.group_by);
         let previous_range = query
             .compare_previous_year
