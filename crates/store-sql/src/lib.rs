@@ -30,8 +30,8 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use incidents::VisiblePart;
-use lienhoan_domain::cluster::Span;
 use memo::Memo;
+use statistics::Members;
 use std::sync::Arc;
 
 pub struct SqlStore {
@@ -41,7 +41,7 @@ pub struct SqlStore {
     /// What an organisation's users may see of the incidents, by organisation.
     visible_parts: Memo<Uuid, Arc<[VisiblePart]>>,
     /// A cluster's members, by cluster; `None` when there is no such cluster.
-    cluster_members: Memo<Uuid, Option<Arc<[(Uuid, Span)]>>>,
+    cluster_members: Memo<Uuid, Option<Members>>,
 }
 
 impl SqlStore {

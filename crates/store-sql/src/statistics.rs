@@ -325,10 +325,13 @@ fn total(groups: &BTreeMap<Vec<String>, Figures>) -> Figures {
     sum
 }
 
-/// A cluster the actor may see, with the days each member belongs to it.
+/// A cluster's member organisations, with the days each belongs to it.
+pub(crate) type Members = Arc<[(Uuid, Span)]>;
+
+/// A cluster the actor may see, with its members.
 struct VisibleCluster {
     id: Uuid,
-    members: Arc<[(Uuid, Span)]>,
+    members: Members,
 }
 
 /// The cluster, if the actor may see it, with its memberships; national figures are for those
@@ -359,10 +362,7 @@ async fn visible_cluster(
 impl SqlStore {
     /// A cluster's memberships as read at most [`crate::MEMO_FOR`] ago; `None` when there is
     /// no such cluster. A review is then one statement.
-    async fn remembered_members(
-        &self,
-        id: Uuid,
-    ) -> Result<Option<Arc<[(Uuid, Span)]>>, EngineError> {
+    async fn remembered_members(&self, id: Uuid) -> Result<Option<Members>, EngineError> {
         let lookup = match self.cluster_members.recall(&id, |_| true) {
             Ok(members) => return Ok(members),
             Err(lookup) => lookup,
