@@ -1,6 +1,6 @@
 //! What the same machine does without us: the product's own `incidents` table (same columns,
-//! and the indexes the product's database has after its migrations; foreign keys left out)
-//! written directly with rusqlite or tokio-postgres.
+//! generated ones included, and the indexes the product's database has after its migrations;
+//! foreign keys left out) written directly with rusqlite or tokio-postgres.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -16,7 +16,8 @@ use uuid::Uuid;
 const SCHEMA: &str = include_str!("../../crates/store-sql/schema/0002_incidents.sql");
 
 /// The product's incidents table, rendered for one engine, with `indexes` (read from the
-/// product's database by [`sqlite_indexes`] or [`pg_indexes`]).
+/// product's database by [`sqlite_indexes`] or [`pg_indexes`], which also adds the generated
+/// columns).
 fn incidents_ddl(postgres: bool, indexes: &[String]) -> String {
     let start = SCHEMA
         .find("CREATE TABLE incidents")
@@ -56,8 +57,20 @@ pub fn sqlite_indexes(product: &Path) -> anyhow::Result<Vec<String>> {
     Ok(indexes)
 }
 
-/// The secondary indexes on incidents in the product's PostgreSQL database.
+/// What the product's PostgreSQL database adds to the incidents table of migration 0002: its
+/// generated columns (statements that add them), then its secondary indexes.
 pub async fn pg_indexes(product: &tokio_postgres::Client) -> anyhow::Result<Vec<String>> {
+    let rows = product
+        .query(
+            "SELECT format('ALTER TABLE incidents ADD COLUMN %I %s GENERATED ALWAYS AS (%s) STORED',
+                    a.attname, format_type(a.atttypid, a.atttypmod), pg_get_expr(d.adbin, d.adrelid))
+             FROM pg_attribute a JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+             WHERE a.attrelid = 'incidents'::regclass AND a.attgenerated = 's'
+             ORDER BY a.attnum",
+            &[],
+        )
+        .await?;
+    let mut additions: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
     let rows = product
         .query(
             "SELECT indexdef FROM pg_indexes
@@ -65,7 +78,8 @@ pub async fn pg_indexes(product: &tokio_postgres::Client) -> anyhow::Result<Vec<
             &[],
         )
         .await?;
-    Ok(rows.iter().map(|r| r.get(0)).collect())
+    additions.extend(rows.iter().map(|r| r.get::<_, String>(0)));
+    Ok(additions)
 }
 
 const INSERT: &str = "INSERT INTO incidents (organisation_id, commune_id, place, latitude_e6,

@@ -279,6 +279,12 @@ pub struct TypeNames {
     /// migration 0009), where the engine's index entries can hold a narrative; empty where
     /// they cannot.
     pub search_text_indexes: &'static str,
+    /// Where [`Self::search_text_indexes`] is empty: statements that keep a copy of the folded
+    /// text short enough for an index entry, and carry it in those indexes (migration 0010).
+    pub short_search_text_indexes: &'static str,
+    /// The folded text of incident `i` as a search tests it, from the indexes of migration
+    /// 0009 or 0010 where they carry it.
+    pub searched_text: &'static str,
     /// Statements that make every change to `admin_units`, `organisations` and
     /// `cluster_memberships` add one to `checked_changes` (see migration 0008), where the
     /// engine reads inserts' checks before their turn; empty where it does not.

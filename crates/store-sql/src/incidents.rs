@@ -21,7 +21,7 @@ use uuid::Uuid;
 use crate::audit::{Change, record};
 use crate::clusters::span;
 use crate::counters::{CounterChanges, PROVINCE_OF_COMMUNE};
-use crate::engine::{EngineError, Reader, Row, Tx, Value, instant_text};
+use crate::engine::{Engine, EngineError, Reader, Row, Tx, Value, instant_text};
 use crate::events::{cluster_neighbours, publish};
 use crate::{
     Condition, Conditions, ListSql, PageJoins, SqlStore, contains_pattern, now, page_bounds, paged,
@@ -119,8 +119,10 @@ fn compound(reads: &[PartRead], columns: &str, end: PartEnd, whole: &str) -> Str
 fn part_reads(
     parts: &[VisiblePart],
     query: &IncidentQuery,
-    laterally: bool,
+    engine: &dyn Engine,
 ) -> (Vec<PartRead>, Vec<Value>) {
+    let laterally = engine.joins_arrays_laterally();
+    let searched_text = engine.type_names().searched_text;
     let (mut reads, mut args) = (Vec::new(), Vec::new());
     let mut read = |conditions: Vec<Condition>, arrays: Option<[String; 3]>| {
         let mut c = Conditions::after(args.len());
@@ -134,7 +136,7 @@ fn part_reads(
             )
         });
         c.add_all(conditions);
-        add_filters(&mut c, query);
+        add_filters(&mut c, query, searched_text);
         let (filter, read_args) = c.into_where();
         reads.push(PartRead { each_of, filter });
         args.extend(read_args);
@@ -501,7 +503,7 @@ fn list_sql<'a>(from: &'a str, filter: &'a str) -> ListSql<'a> {
 }
 
 /// The list filters of `query`.
-fn add_filters(c: &mut Conditions, query: &IncidentQuery) {
+fn add_filters(c: &mut Conditions, query: &IncidentQuery, searched_text: &str) {
     // Days as instants, so the range is read from the occurred_at indexes that also give the
     // order.
     c.add_some("i.occurred_at >= $$", query.from.map(start_of_day));
@@ -524,7 +526,7 @@ fn add_filters(c: &mut Conditions, query: &IncidentQuery) {
     c.add_some("i.status = $$", query.status.map(|s| s.as_str()));
     c.add_some("i.outcome = $$", query.outcome.map(|o| o.as_str()));
     c.add_some(
-        "i.search_text LIKE $$ ESCAPE '\\'",
+        &format!("{searched_text} LIKE $$ ESCAPE '\\'"),
         query.text.as_deref().and_then(contains_pattern),
     );
 }
@@ -776,7 +778,7 @@ impl IncidentStore for SqlStore {
         let engine = self.engine_ref();
         let Some(parts) = self.remembered_parts(actor).await? else {
             let mut c = Conditions::default();
-            add_filters(&mut c, query);
+            add_filters(&mut c, query, engine.type_names().searched_text);
             let (filter, args) = c.into_where();
             return paged(
                 Reader::Once(engine),
@@ -787,7 +789,7 @@ impl IncidentStore for SqlStore {
             )
             .await;
         };
-        let (reads, args) = part_reads(&parts, query, engine.joins_arrays_laterally());
+        let (reads, args) = part_reads(&parts, query, engine);
         // Each part reads from the organisation index only as many rows as the page or the
         // capped count can need, so a page costs the same however many incidents the viewer
         // and its neighbours have: the page its newest rows, the count any rows.

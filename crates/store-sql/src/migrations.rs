@@ -44,6 +44,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "searchable recent",
         include_str!("../schema/0009_searchable_recent.sql"),
     ),
+    (
+        10,
+        "short searchable recent",
+        include_str!("../schema/0010_short_searchable_recent.sql"),
+    ),
 ];
 
 fn render(sql: &str, types: &TypeNames) -> String {
@@ -55,6 +60,10 @@ fn render(sql: &str, types: &TypeNames) -> String {
         .replace("{bigint}", types.bigint)
         .replace("{clustered}", types.clustered)
         .replace("{search_text_indexes}", types.search_text_indexes)
+        .replace(
+            "{short_search_text_indexes}",
+            types.short_search_text_indexes,
+        )
         .replace("{count_checked_changes}", types.count_checked_changes)
 }
 

@@ -44,6 +44,8 @@ static TYPES: TypeNames = TypeNames {
         CREATE INDEX incidents_shared_recent
             ON incidents (organisation_id, occurred_at DESC, id, search_text) WHERE shared;
     ",
+    short_search_text_indexes: "",
+    searched_text: "i.search_text",
     count_checked_changes: "",
 };
 
