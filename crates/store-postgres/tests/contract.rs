@@ -539,18 +539,22 @@ async fn a_session_ended_by_another_process_ends_within_the_memo_time() {
     drop_database(&url, &database_url).await;
 }
 
-/// Waits until `still` is false, failing once the time a process trusts what it read
-/// (`MEMO_FOR`) has passed since `ending`, with a second to spare for a slow machine.
+/// Waits until `still` is false, failing when it was still true for a call that began once
+/// the time a process trusts what it read (`MEMO_FOR`) had passed since `ending`, with a
+/// second to spare for a slow machine.
 async fn within_the_memo_time(
     ending: std::time::Instant,
     what: &str,
     mut still: impl AsyncFnMut() -> bool,
 ) {
-    while still().await {
+    loop {
+        let asked = ending.elapsed();
+        if !still().await {
+            return;
+        }
         assert!(
-            ending.elapsed() < lienhoan_store_sql::MEMO_FOR + std::time::Duration::from_secs(1),
-            "the other process still {what} after {:?}",
-            ending.elapsed()
+            asked < lienhoan_store_sql::MEMO_FOR + std::time::Duration::from_secs(1),
+            "the other process still {what} when asked {asked:?} after the change"
         );
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }

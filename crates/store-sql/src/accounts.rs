@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::audit::{Change, record};
 use crate::engine::{EngineError, Row, Tx};
-use crate::{SqlStore, now, params, password, require, scope_param};
+use crate::{SqlStore, commit_then, now, params, password, require, scope_param};
 
 const USER_SELECT: &str = "SELECT u.id, u.username, u.display_name, u.organisation_id, u.role,
         u.disabled, u.created_at, o.name AS organisation_name
@@ -194,9 +194,7 @@ impl AccountStore for SqlStore {
         tx.execute("DELETE FROM sessions WHERE user_id = $1", params![user_id])
             .await?;
         audit_user(tx.as_mut(), actor, "user.password", user_id, json!({})).await?;
-        tx.commit().await?;
-        self.forget_sessions_of(user_id);
-        Ok(())
+        commit_then(tx, || self.forget_sessions_of(user_id)).await
     }
 
     async fn set_user_disabled(
@@ -231,11 +229,12 @@ impl AccountStore for SqlStore {
             json!({"before": {"disabled": target.disabled}, "after": {"disabled": disabled}}),
         )
         .await?;
-        tx.commit().await?;
-        if disabled {
-            self.forget_sessions_of(user_id);
-        }
-        Ok(())
+        commit_then(tx, || {
+            if disabled {
+                self.forget_sessions_of(user_id);
+            }
+        })
+        .await
     }
 
     async fn login(
@@ -385,8 +384,6 @@ impl AccountStore for SqlStore {
             )
             .await?;
         }
-        tx.commit().await?;
-        self.forget_sessions_of(actor.user_id);
-        Ok(())
+        commit_then(tx, || self.forget_sessions_of(actor.user_id)).await
     }
 }

@@ -19,7 +19,7 @@ use uuid::Uuid;
 use crate::audit::{Change, record};
 use crate::counters::move_member_figures;
 use crate::engine::{EngineError, Row, Tx};
-use crate::{SqlStore, now, params, require, scope_param};
+use crate::{SqlStore, commit_then, now, params, require, scope_param};
 
 const CLUSTER_COLUMNS: &str = "c.id, c.name, c.kind, c.founded_on, c.description";
 
@@ -67,16 +67,6 @@ fn member_view(row: &Row) -> Result<MemberView, EngineError> {
         organisation_name: row.text("organisation_name")?,
         admin_unit_name: format!("{} {}", row.text("unit_kind")?, row.text("unit_name")?),
     })
-}
-
-impl SqlStore {
-    /// Commits a change to who belongs to which cluster, then forgets what this process
-    /// remembered of memberships, also when the commit's outcome is unknown.
-    async fn commit_membership_change(&self, tx: Box<dyn Tx>) -> StoreResult<()> {
-        let committed = tx.commit().await;
-        self.forget_memberships();
-        Ok(committed?)
-    }
 }
 
 /// A cluster as the actor may see it, and whether the actor's organisation belongs to it now.
@@ -319,7 +309,7 @@ impl ClusterStore for SqlStore {
             json!({"after": cluster}),
         )
         .await?;
-        self.commit_membership_change(tx).await?;
+        commit_then(tx, || self.forget_memberships()).await?;
         Ok(cluster)
     }
 
@@ -475,7 +465,7 @@ impl ClusterStore for SqlStore {
             json!({"after": member}),
         )
         .await?;
-        self.commit_membership_change(tx).await?;
+        commit_then(tx, || self.forget_memberships()).await?;
         Ok(member)
     }
 
@@ -535,7 +525,7 @@ impl ClusterStore for SqlStore {
             json!({"before": before, "after": after}),
         )
         .await?;
-        self.commit_membership_change(tx).await?;
+        commit_then(tx, || self.forget_memberships()).await?;
         Ok(after)
     }
 
@@ -569,7 +559,7 @@ impl ClusterStore for SqlStore {
             json!({"before": before}),
         )
         .await?;
-        self.commit_membership_change(tx).await?;
+        commit_then(tx, || self.forget_memberships()).await?;
         Ok(())
     }
 

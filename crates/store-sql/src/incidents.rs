@@ -778,7 +778,8 @@ impl IncidentStore for SqlStore {
         let engine = self.engine_ref();
         let Some(parts) = self.remembered_parts(actor).await? else {
             let mut c = Conditions::default();
-            add_filters(&mut c, query, engine.type_names().searched_text);
+            // Read from the index of all incidents, which carries no text: the row is at hand.
+            add_filters(&mut c, query, "i.search_text");
             let (filter, args) = c.into_where();
             return paged(
                 Reader::Once(engine),

@@ -55,12 +55,12 @@ impl SqlStore {
         }
     }
 
-    /// After a commit that ended a user's sessions.
+    /// After a commit that ended a user's sessions (see [`commit_then`]).
     fn forget_sessions_of(&self, user_id: Uuid) {
         self.sessions.forget(|(actor, _)| actor.user_id != user_id);
     }
 
-    /// After a commit that changed a cluster or its memberships.
+    /// After a commit that changed a cluster or its memberships (see [`commit_then`]).
     fn forget_memberships(&self) {
         self.visible_parts.forget(|_| false);
         self.cluster_members.forget(|_| false);
@@ -69,6 +69,21 @@ impl SqlStore {
     pub fn engine_ref(&self) -> &dyn Engine {
         self.engine.as_ref()
     }
+}
+
+/// Commits `tx`, then runs `forget` (a memo's forgetting): also when the commit's outcome is
+/// unknown, and when the request is dropped while it commits, since the commit may still land.
+async fn commit_then(tx: Box<dyn engine::Tx>, forget: impl FnOnce()) -> StoreResult<()> {
+    struct OnDrop<F: FnOnce()>(Option<F>);
+    impl<F: FnOnce()> Drop for OnDrop<F> {
+        fn drop(&mut self) {
+            if let Some(forget) = self.0.take() {
+                forget();
+            }
+        }
+    }
+    let _forget = OnDrop(Some(forget));
+    Ok(tx.commit().await?)
 }
 
 impl From<EngineError> for StoreError {
