@@ -76,6 +76,7 @@ impl VisiblePart {
 
 /// One read of a viewer's list: the incidents `filter` keeps, for each row of `each_of` when
 /// it is given.
+#[derive(Clone)]
 struct PartRead {
     each_of: Option<String>,
     filter: String,
@@ -108,6 +109,33 @@ fn compound(reads: &[PartRead], columns: &str, end: PartEnd, whole: &str) -> Str
         })
         .collect();
     format!("FROM ({} {whole}) i", selects.join(" UNION ALL "))
+}
+
+/// `reads` for a page of the `rows` newest, where the shared parts are read for each element of
+/// arrays: a shared incident older than the viewer's own `rows`-th newest cannot be on the
+/// page, since the own part alone has that many newer ones, so each shared part stops there.
+/// Officer 00's shared parts at 10M read 1,127 index entries for a page of 50 without the
+/// bound. The bound is one read, made once for the statement.
+fn bounded_by_own(reads: &[PartRead], rows: i64) -> Vec<PartRead> {
+    let Some(own) = reads.iter().find(|r| r.each_of.is_none()) else {
+        return reads.to_vec();
+    };
+    let bound = format!(
+        "i.occurred_at >= COALESCE((SELECT i.occurred_at FROM incidents i {}
+            ORDER BY {NEWEST_FIRST} LIMIT 1 OFFSET {}), '-infinity')",
+        own.filter,
+        rows - 1
+    );
+    reads
+        .iter()
+        .map(|read| match read.each_of {
+            Some(_) => PartRead {
+                filter: format!("{} AND {bound}", read.filter),
+                ..read.clone()
+            },
+            None => read.clone(),
+        })
+        .collect()
 }
 
 /// The reads that make up a viewer's list, and their parameters. By default a read per part.
@@ -797,7 +825,7 @@ impl IncidentStore for SqlStore {
         let page = format!("LIMIT {}", offset + limit);
         let part_page = format!("ORDER BY {NEWEST_FIRST} {page}");
         let from = compound(
-            &reads,
+            &bounded_by_own(&reads, offset + limit),
             "i.occurred_at, i.id",
             if engine.merges_ordered_parts() {
                 PartEnd::Lazy(&part_page)
