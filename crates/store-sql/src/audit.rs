@@ -9,7 +9,7 @@ use uuid::Uuid;
 use lienhoan_domain::format::start_of_day;
 
 use crate::engine::{AuditHead, EngineError, Reader, Row, Tx};
-use crate::{ListSql, SqlStore, actor_name, now, page_bounds, paged, params, require};
+use crate::{Conditions, ListSql, SqlStore, actor_name, now, page_bounds, paged, params, require};
 
 /// What a write records about itself.
 pub struct Change<'a> {
@@ -140,21 +140,18 @@ impl AuditStore for SqlStore {
         // Dates are Vietnamese calendar days; the log stores instants.
         let from = query.from.map(start_of_day);
         let to = query.to.and_then(|d| d.next_day()).map(start_of_day);
-        let filter = "WHERE ($1 IS NULL OR action LIKE $1 || '%')
-              AND ($2 IS NULL OR actor_name = $2)
-              AND ($3 IS NULL OR target_id = $3)
-              AND ($4 IS NULL OR at >= $4)
-              AND ($5 IS NULL OR at < $5)";
-        let args = params![
-            query.action.clone(),
-            query.actor_name.clone(),
-            query.target_id,
-            from,
-            to,
-        ];
+        // Only the filters given, so that a statement planned without its values (PostgreSQL)
+        // still reads the target's or the days' index.
+        let mut c = Conditions::default();
+        c.add_some("action LIKE $$ || '%'", query.action.clone());
+        c.add_some("actor_name = $$", query.actor_name.clone());
+        c.add_some("target_id = $$", query.target_id);
+        c.add_some("at >= $$", from);
+        c.add_some("at < $$", to);
+        let (filter, args) = c.into_where();
         paged(
             Reader::Once(self.engine_ref()),
-            ListSql::plain(COLUMNS, "FROM audit_log", filter, "seq DESC"),
+            ListSql::plain(COLUMNS, "FROM audit_log", &filter, "seq DESC"),
             args,
             (limit, offset),
             entry,

@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 use crate::audit::{Change, record};
 use crate::engine::{EngineError, Reader, Row, Tx};
-use crate::{ListSql, SqlStore, contains_pattern, page_bounds, paged, params, require};
+use crate::{Conditions, ListSql, SqlStore, contains_pattern, page_bounds, paged, params, require};
 
 const UNIT_COLUMNS: &str = "u.id, u.dataset, u.level, u.code, u.name, u.kind, u.parent_id, \
     u.valid_from, u.valid_to, u.aliases, \
@@ -385,19 +385,20 @@ impl GeoStore for SqlStore {
 
     async fn search_admin_units(&self, query: &AdminUnitQuery) -> StoreResult<Page<AdminUnitView>> {
         let (limit, offset) = page_bounds(query.limit, query.offset);
-        let filter = "WHERE ($1 IS NULL OR u.search_text LIKE $1 ESCAPE '\\')
-              AND ($2 IS NULL OR u.dataset = $2)
-              AND ($3 IS NULL OR u.level = $3)
-              AND ($4 IS NULL OR u.parent_id = $4)";
-        let args = params![
+        // Only the filters given, so that a statement planned without its values (PostgreSQL)
+        // still reads a parent's children from its index.
+        let mut c = Conditions::default();
+        c.add_some(
+            "u.search_text LIKE $$ ESCAPE '\\'",
             query.text.as_deref().and_then(contains_pattern),
-            query.dataset.clone(),
-            query.level.map(|l| l.as_str()),
-            query.parent_id,
-        ];
+        );
+        c.add_some("u.dataset = $$", query.dataset.clone());
+        c.add_some("u.level = $$", query.level.map(|l| l.as_str()));
+        c.add_some("u.parent_id = $$", query.parent_id);
+        let (filter, args) = c.into_where();
         paged(
             Reader::Once(self.engine_ref()),
-            ListSql::plain(UNIT_COLUMNS, UNIT_FROM, filter, "CASE u.level WHEN 'province' THEN 0 WHEN 'district' THEN 1 ELSE 2 END, u.sort_key, u.dataset DESC"),
+            ListSql::plain(UNIT_COLUMNS, UNIT_FROM, &filter, "CASE u.level WHEN 'province' THEN 0 WHEN 'district' THEN 1 ELSE 2 END, u.sort_key, u.dataset DESC"),
             args,
             (limit, offset),
             view,
