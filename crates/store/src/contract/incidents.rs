@@ -1649,47 +1649,73 @@ pub async fn incidents_shared_over_two_windows(store: &dyn Store) {
     }
     assert_eq!(paged, seen, "pages of one, searched without diacritics");
 
-    // The neighbour's own incidents between the shared ones: each page holds the newest that
-    // remain, whichever part they come from.
-    for at in [
-        datetime!(2017-03-01 09:00 +07:00),
-        datetime!(2018-07-01 09:00 +07:00),
-        datetime!(2021-06-01 09:00 +07:00),
-        datetime!(2022-07-01 09:00 +07:00),
+    // The neighbour's own incidents between the shared ones, one at the very instant of a
+    // shared one: each page holds the newest that remain, whichever part they come from, with
+    // and without filters.
+    for (at, narrative) in [
+        (datetime!(2017-03-01 09:00 +07:00), "hai khoảng riêng"),
+        (datetime!(2018-07-01 09:00 +07:00), "riêng"),
+        (datetime!(2021-06-01 09:00 +07:00), "hai khoảng riêng"),
+        (datetime!(2022-06-01 09:00 +07:00), "hai khoảng riêng"),
+        (datetime!(2022-07-01 09:00 +07:00), "hai khoảng riêng"),
     ] {
-        let input = incident_input(&g.quang_yen, at, "criminal.theft");
+        let input = IncidentInput {
+            narrative: narrative.into(),
+            ..incident_input(&g.quang_yen, at, "criminal.theft")
+        };
         record_incident(store, &officer_neighbour, &neighbour, &input).await;
     }
-    let whole = store
-        .list_incidents(&officer_neighbour, &IncidentQuery::default())
-        .await
-        .unwrap()
-        .items;
-    assert_eq!(whole.len(), seen.len() + 4);
-    assert!(
-        whole
-            .windows(2)
-            .all(|pair| pair[0].incident.input.occurred_at >= pair[1].incident.input.occurred_at),
-        "newest first"
-    );
-    let whole: Vec<Uuid> = whole.iter().map(|i| i.incident.id).collect();
-    for limit in 1..=3 {
-        let mut walked = Vec::new();
-        for offset in (0..whole.len() as i64).step_by(limit) {
-            let page = store
-                .list_incidents(
-                    &officer_neighbour,
-                    &IncidentQuery {
-                        limit: limit as i64,
-                        offset,
-                        ..IncidentQuery::default()
-                    },
-                )
-                .await
-                .unwrap();
-            walked.extend(page.items.iter().map(|i| i.incident.id));
+    let filters = [
+        ("no filter", IncidentQuery::default(), seen.len() + 5),
+        (
+            "searched",
+            IncidentQuery {
+                text: Some("hai khoang".into()),
+                ..IncidentQuery::default()
+            },
+            seen.len() + 4,
+        ),
+        (
+            "from 2018-12-01",
+            IncidentQuery {
+                from: Some(date!(2018 - 12 - 01)),
+                ..IncidentQuery::default()
+            },
+            seen.len() + 2,
+        ),
+    ];
+    for (name, filter, count) in filters {
+        let whole = store
+            .list_incidents(&officer_neighbour, &filter)
+            .await
+            .unwrap()
+            .items;
+        assert_eq!(whole.len(), count, "{name}");
+        assert!(
+            whole.windows(2).all(
+                |pair| pair[0].incident.input.occurred_at >= pair[1].incident.input.occurred_at
+            ),
+            "{name}: newest first"
+        );
+        let whole: Vec<Uuid> = whole.iter().map(|i| i.incident.id).collect();
+        for limit in 1..=3 {
+            let mut walked = Vec::new();
+            for offset in (0..whole.len() as i64).step_by(limit) {
+                let page = store
+                    .list_incidents(
+                        &officer_neighbour,
+                        &IncidentQuery {
+                            limit: limit as i64,
+                            offset,
+                            ..filter.clone()
+                        },
+                    )
+                    .await
+                    .unwrap();
+                walked.extend(page.items.iter().map(|i| i.incident.id));
+            }
+            assert_eq!(walked, whole, "{name}: pages of {limit}");
         }
-        assert_eq!(walked, whole, "pages of {limit}, own and shared incidents");
     }
 }
 
