@@ -74,3 +74,24 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
         Ok(JsonBody(value))
     }
 }
+
+/// A page of a list as a JSON response, written into a buffer sized for it up front. axum's
+/// `Json` starts at 128 bytes and doubles: a page of 50 incidents (37 KB) was copied nine
+/// times on its way out, a tenth of the samples of a list under load.
+pub struct PageJson<T>(pub lienhoan_store::Page<T>);
+
+/// Room for one list item; an incident takes some 750 bytes.
+const ITEM_BYTES: usize = 1024;
+
+impl<T: serde::Serialize> axum::response::IntoResponse for PageJson<T> {
+    fn into_response(self) -> axum::response::Response {
+        let mut body = Vec::with_capacity(256 + ITEM_BYTES * self.0.items.len());
+        match serde_json::to_writer(&mut body, &self.0) {
+            Ok(()) => ([(CONTENT_TYPE, "application/json")], body).into_response(),
+            Err(e) => {
+                tracing::error!(error = %e, "a page of a list did not serialize");
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "problem-internal").into_response()
+            }
+        }
+    }
+}

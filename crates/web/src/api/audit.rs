@@ -1,7 +1,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use lienhoan_store::{AuditQuery, AuditView, Page};
+use lienhoan_store::{AuditQuery, AuditView};
 use serde::{Deserialize, Serialize};
 use time::Date;
 use utoipa::{IntoParams, ToSchema};
@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use crate::AppState;
 use crate::auth::Caller;
+use crate::json::PageJson;
 use crate::problem::{ApiError, ApiResult};
 use crate::query::QueryArgs;
 
@@ -48,8 +49,10 @@ async fn list(
     State(state): State<AppState>,
     caller: Caller,
     QueryArgs(q): QueryArgs<AuditSearch>,
-) -> ApiResult<Json<Page<AuditView>>> {
-    Ok(Json(state.store.audit_log(&caller.actor, &q.into()).await?))
+) -> ApiResult<PageJson<AuditView>> {
+    Ok(PageJson(
+        state.store.audit_log(&caller.actor, &q.into()).await?,
+    ))
 }
 
 #[derive(Serialize, ToSchema)]

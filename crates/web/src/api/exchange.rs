@@ -2,7 +2,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use lienhoan_domain::exchange::{AnswerInput, MessageInput};
-use lienhoan_store::{MessageQuery, MessageView, Page};
+use lienhoan_store::{MessageQuery, MessageView};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::AppState;
 use crate::auth::Caller;
-use crate::json::JsonBody;
+use crate::json::{JsonBody, PageJson};
 use crate::problem::ApiResult;
 use crate::query::QueryArgs;
 
@@ -31,13 +31,13 @@ async fn list(
     State(state): State<AppState>,
     caller: Caller,
     QueryArgs(q): QueryArgs<MessageBox>,
-) -> ApiResult<Json<Page<MessageView>>> {
+) -> ApiResult<PageJson<MessageView>> {
     let query = MessageQuery {
         sent: q.sent.unwrap_or(false),
         limit: q.limit.unwrap_or(50),
         offset: q.offset.unwrap_or(0),
     };
-    Ok(Json(state.store.messages(&caller.actor, &query).await?))
+    Ok(PageJson(state.store.messages(&caller.actor, &query).await?))
 }
 
 /// Sends a bulletin to a cluster or a request for coordination to named members.

@@ -2,7 +2,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use lienhoan_domain::geo::{AdminLevel, AdminUnit, NewHistoricalUnit};
-use lienhoan_store::{AdminUnitQuery, AdminUnitView, Page};
+use lienhoan_store::{AdminUnitQuery, AdminUnitView};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::AppState;
 use crate::auth::Caller;
-use crate::json::JsonBody;
+use crate::json::{JsonBody, PageJson};
 use crate::problem::ApiResult;
 use crate::query::QueryArgs;
 
@@ -34,7 +34,7 @@ async fn search(
     State(state): State<AppState>,
     _caller: Caller,
     QueryArgs(q): QueryArgs<UnitSearch>,
-) -> ApiResult<Json<Page<AdminUnitView>>> {
+) -> ApiResult<PageJson<AdminUnitView>> {
     let query = AdminUnitQuery {
         text: q.q,
         dataset: q.dataset,
@@ -43,7 +43,7 @@ async fn search(
         limit: q.limit.unwrap_or(50),
         offset: q.offset.unwrap_or(0),
     };
-    Ok(Json(state.store.search_admin_units(&query).await?))
+    Ok(PageJson(state.store.search_admin_units(&query).await?))
 }
 
 /// Adds a historical unit (one no shipped list has) with its validity and successors.

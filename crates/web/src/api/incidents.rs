@@ -3,7 +3,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use lienhoan_domain::incident::{Incident, IncidentInput, Outcome, Status};
 use lienhoan_domain::validation::FieldError;
-use lienhoan_store::{AuditView, IncidentQuery, IncidentView, MessageView, Page};
+use lienhoan_store::{AuditView, IncidentQuery, IncidentView, MessageView};
 use serde::Deserialize;
 use time::Date;
 use utoipa::{IntoParams, ToSchema};
@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::AppState;
 use crate::auth::Caller;
-use crate::json::JsonBody;
+use crate::json::{JsonBody, PageJson};
 use crate::problem::{ApiError, ApiResult};
 use crate::query::QueryArgs;
 
@@ -42,7 +42,7 @@ async fn list(
     State(state): State<AppState>,
     caller: Caller,
     QueryArgs(q): QueryArgs<IncidentSearch>,
-) -> ApiResult<Json<Page<IncidentView>>> {
+) -> ApiResult<PageJson<IncidentView>> {
     let query = IncidentQuery {
         from: q.from,
         to: q.to,
@@ -55,7 +55,7 @@ async fn list(
         limit: q.limit.unwrap_or(50),
         offset: q.offset.unwrap_or(0),
     };
-    Ok(Json(
+    Ok(PageJson(
         state.store.list_incidents(&caller.actor, &query).await?,
     ))
 }

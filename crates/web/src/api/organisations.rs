@@ -2,7 +2,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use lienhoan_domain::organisation::{Organisation, OrganisationInput};
-use lienhoan_store::{OrganisationQuery, OrganisationView, Page};
+use lienhoan_store::{OrganisationQuery, OrganisationView};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::AppState;
 use crate::auth::Caller;
-use crate::json::JsonBody;
+use crate::json::{JsonBody, PageJson};
 use crate::problem::ApiResult;
 use crate::query::QueryArgs;
 
@@ -30,13 +30,13 @@ async fn list(
     State(state): State<AppState>,
     _caller: Caller,
     QueryArgs(q): QueryArgs<OrganisationSearch>,
-) -> ApiResult<Json<Page<OrganisationView>>> {
+) -> ApiResult<PageJson<OrganisationView>> {
     let query = OrganisationQuery {
         text: q.q,
         limit: q.limit.unwrap_or(50),
         offset: q.offset.unwrap_or(0),
     };
-    Ok(Json(state.store.list_organisations(&query).await?))
+    Ok(PageJson(state.store.list_organisations(&query).await?))
 }
 
 /// Creates an organisation located in an administrative unit.

@@ -2,7 +2,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use lienhoan_domain::register::{MovementInput, PersonInput};
-use lienhoan_store::{MovementView, Page, PersonQuery, PersonView};
+use lienhoan_store::{MovementView, PersonQuery, PersonView};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::AppState;
 use crate::auth::Caller;
-use crate::json::JsonBody;
+use crate::json::{JsonBody, PageJson};
 use crate::problem::ApiResult;
 use crate::query::QueryArgs;
 
@@ -30,13 +30,15 @@ async fn list(
     State(state): State<AppState>,
     caller: Caller,
     QueryArgs(q): QueryArgs<PersonSearch>,
-) -> ApiResult<Json<Page<PersonView>>> {
+) -> ApiResult<PageJson<PersonView>> {
     let query = PersonQuery {
         text: q.q,
         limit: q.limit.unwrap_or(50),
         offset: q.offset.unwrap_or(0),
     };
-    Ok(Json(state.store.list_persons(&caller.actor, &query).await?))
+    Ok(PageJson(
+        state.store.list_persons(&caller.actor, &query).await?,
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/register/persons", tag = "register", request_body = PersonInput,
