@@ -40,8 +40,8 @@ pub struct SqlStore {
     sessions: Memo<String, (Actor, OffsetDateTime)>,
     /// What an organisation's users may see of the incidents, by organisation.
     visible_parts: Memo<Uuid, Arc<[VisiblePart]>>,
-    /// A cluster's members, by cluster; `None` when there is no such cluster.
-    cluster_members: Memo<Uuid, Option<Members>>,
+    /// A cluster's members, by cluster.
+    cluster_members: Memo<Uuid, Members>,
 }
 
 impl SqlStore {

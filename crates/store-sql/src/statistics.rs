@@ -364,7 +364,7 @@ impl SqlStore {
     /// no such cluster. A review is then one statement.
     async fn remembered_members(&self, id: Uuid) -> Result<Option<Members>, EngineError> {
         let lookup = match self.cluster_members.recall(&id, |_| true) {
-            Ok(members) => return Ok(members),
+            Ok(members) => return Ok(Some(members)),
             Err(lookup) => lookup,
         };
         let rows = self
@@ -376,20 +376,21 @@ impl SqlStore {
                 params![id],
             )
             .await?;
-        let members = if rows.is_empty() {
-            None
-        } else {
-            let mut members = Vec::with_capacity(rows.len());
-            for row in &rows {
-                // A cluster without members reads as one row of nulls.
-                if let Some(organisation) = row.opt_uuid("organisation_id")? {
-                    members.push((organisation, span(row)?));
-                }
+        // No row: no such cluster, which is not remembered, so that asking for unknown
+        // identifiers cannot crowd out the clusters that exist.
+        if rows.is_empty() {
+            return Ok(None);
+        }
+        let mut members = Vec::with_capacity(rows.len());
+        for row in &rows {
+            // A cluster without members reads as one row of nulls.
+            if let Some(organisation) = row.opt_uuid("organisation_id")? {
+                members.push((organisation, span(row)?));
             }
-            Some(members.into())
-        };
+        }
+        let members: Members = members.into();
         self.cluster_members.remember(lookup, id, members.clone());
-        Ok(members)
+        Ok(Some(members))
     }
 }
 
