@@ -9,7 +9,7 @@ use lienhoan_store::{AccountStore, NewSession, StoreError, StoreResult, UserView
 use rand::RngCore;
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use time::Duration;
+use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
 use crate::audit::{Change, record};
@@ -87,6 +87,48 @@ async fn audit_user(
     )
     .await?;
     Ok(())
+}
+
+impl SqlStore {
+    /// A live session's actor and expiry from the database, sliding the expiry when it is
+    /// due; `None` for no such session, or one ended while its expiry was being slid.
+    async fn read_session(&self, hash: &str) -> StoreResult<Option<(Actor, OffsetDateTime)>> {
+        let with_expiry = USER_SELECT.replacen("SELECT ", "SELECT s.expires_at, ", 1);
+        // Asked by every request the memo cannot answer, so it is one statement, without a
+        // transaction around it.
+        let rows = self
+            .engine
+            .read_once(
+                &format!(
+                    "{with_expiry} JOIN sessions s ON s.user_id = u.id
+                     WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.disabled = $3"
+                ),
+                params![hash, now(), false],
+            )
+            .await?;
+        let Some(row) = rows.first() else {
+            return Ok(None);
+        };
+        let actor = actor_of(&user(row)?);
+        // Slide the expiry, but write at most once every few minutes per session.
+        let mut expires_at = row.instant("expires_at")?;
+        if expires_at - now() < SESSION_IDLE - Duration::minutes(5) {
+            expires_at = now() + SESSION_IDLE;
+            let mut tx = self.engine.write().await?;
+            let slid = tx
+                .execute(
+                    "UPDATE sessions SET expires_at = $1 WHERE token_hash = $2",
+                    params![expires_at, hash],
+                )
+                .await?;
+            tx.commit().await?;
+            // Ended (logout, another process) while this lookup waited for its write.
+            if slid == 0 {
+                return Ok(None);
+            }
+        }
+        Ok(Some((actor, expires_at)))
+    }
 }
 
 #[async_trait]
@@ -320,50 +362,12 @@ impl AccountStore for SqlStore {
     async fn session_actor(&self, token: &str) -> StoreResult<Option<Actor>> {
         let hash = token_hash(token);
         let at = now();
-        let lookup = match self
+        let read = self.read_session(&hash);
+        let session = self
             .sessions
-            .recall(&hash, |(_, expires_at)| *expires_at > at)
-        {
-            Ok((actor, _)) => return Ok(Some(actor)),
-            Err(lookup) => lookup,
-        };
-        let with_expiry = USER_SELECT.replacen("SELECT ", "SELECT s.expires_at, ", 1);
-        // Asked by every request the memo cannot answer, so it is one statement, without a
-        // transaction around it.
-        let rows = self
-            .engine
-            .read_once(
-                &format!(
-                    "{with_expiry} JOIN sessions s ON s.user_id = u.id
-                     WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.disabled = $3"
-                ),
-                params![hash.as_str(), now(), false],
-            )
+            .recall_or_read(hash.clone(), |(_, expires_at)| *expires_at > at, read)
             .await?;
-        let Some(row) = rows.first() else {
-            return Ok(None);
-        };
-        let actor = actor_of(&user(row)?);
-        // Slide the expiry, but write at most once every few minutes per session.
-        let mut expires_at = row.instant("expires_at")?;
-        if expires_at - now() < SESSION_IDLE - Duration::minutes(5) {
-            expires_at = now() + SESSION_IDLE;
-            let mut tx = self.engine.write().await?;
-            let slid = tx
-                .execute(
-                    "UPDATE sessions SET expires_at = $1 WHERE token_hash = $2",
-                    params![expires_at, hash.as_str()],
-                )
-                .await?;
-            tx.commit().await?;
-            // Ended (logout, another process) while this lookup waited for its write.
-            if slid == 0 {
-                return Ok(None);
-            }
-        }
-        self.sessions
-            .remember(lookup, hash, (actor.clone(), expires_at));
-        Ok(Some(actor))
+        Ok(session.map(|(actor, _)| actor))
     }
 
     async fn logout(&self, actor: &Actor, token: &str) -> StoreResult<()> {

@@ -309,7 +309,7 @@ impl ClusterStore for SqlStore {
             json!({"after": cluster}),
         )
         .await?;
-        commit_then(tx, || self.forget_memberships()).await?;
+        tx.commit().await?;
         Ok(cluster)
     }
 

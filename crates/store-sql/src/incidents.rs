@@ -313,15 +313,13 @@ impl SqlStore {
         let Some(viewer) = scope_param(actor.cluster_scope()) else {
             return Ok(None);
         };
-        let lookup = match self.visible_parts.recall(&viewer, |_| true) {
-            Ok(parts) => return Ok(Some(parts)),
-            Err(lookup) => lookup,
+        let read = async {
+            let parts = visible_parts(Reader::Once(self.engine_ref()), viewer).await?;
+            Ok(Some(parts.into()))
         };
-        let parts: Arc<[VisiblePart]> = visible_parts(Reader::Once(self.engine_ref()), viewer)
-            .await?
-            .into();
-        self.visible_parts.remember(lookup, viewer, parts.clone());
-        Ok(Some(parts))
+        self.visible_parts
+            .recall_or_read(viewer, |_| true, read)
+            .await
     }
 }
 

@@ -98,6 +98,26 @@ impl<K: Eq + Hash, V: Clone> Memo<K, V> {
         );
     }
 
+    /// The value read less than [`MEMO_FOR`] ago, if `usable` accepts it; otherwise what `read`
+    /// finds in the database (awaited only then), kept unless it found nothing or something
+    /// was forgotten meanwhile.
+    pub async fn recall_or_read<E>(
+        &self,
+        key: K,
+        usable: impl FnOnce(&V) -> bool,
+        read: impl Future<Output = Result<Option<V>, E>>,
+    ) -> Result<Option<V>, E> {
+        let lookup = match self.recall(&key, usable) {
+            Ok(value) => return Ok(Some(value)),
+            Err(lookup) => lookup,
+        };
+        let found = read.await?;
+        if let Some(value) = &found {
+            self.remember(lookup, key, value.clone());
+        }
+        Ok(found)
+    }
+
     /// Forgets every value `keep` refuses. Call it after the transaction that changed them
     /// committed.
     pub fn forget(&self, keep: impl Fn(&V) -> bool) {

@@ -363,34 +363,33 @@ impl SqlStore {
     /// A cluster's memberships as read at most [`crate::MEMO_FOR`] ago; `None` when there is
     /// no such cluster. A review is then one statement.
     async fn remembered_members(&self, id: Uuid) -> Result<Option<Members>, EngineError> {
-        let lookup = match self.cluster_members.recall(&id, |_| true) {
-            Ok(members) => return Ok(Some(members)),
-            Err(lookup) => lookup,
-        };
-        let rows = self
-            .engine
-            .read_once(
-                "SELECT m.organisation_id, m.joined_on, m.left_on FROM clusters c
-                 LEFT JOIN cluster_memberships m ON m.cluster_id = c.id
-                 WHERE c.id = $1",
-                params![id],
-            )
-            .await?;
-        // No row: no such cluster, which is not remembered, so that asking for unknown
-        // identifiers cannot crowd out the clusters that exist.
-        if rows.is_empty() {
-            return Ok(None);
-        }
-        let mut members = Vec::with_capacity(rows.len());
-        for row in &rows {
-            // A cluster without members reads as one row of nulls.
-            if let Some(organisation) = row.opt_uuid("organisation_id")? {
-                members.push((organisation, span(row)?));
+        let read = async {
+            let rows = self
+                .engine
+                .read_once(
+                    "SELECT m.organisation_id, m.joined_on, m.left_on FROM clusters c
+                     LEFT JOIN cluster_memberships m ON m.cluster_id = c.id
+                     WHERE c.id = $1",
+                    params![id],
+                )
+                .await?;
+            // No row: no such cluster, which is not remembered, so that asking for unknown
+            // identifiers cannot crowd out the clusters that exist.
+            if rows.is_empty() {
+                return Ok(None);
             }
-        }
-        let members: Members = members.into();
-        self.cluster_members.remember(lookup, id, members.clone());
-        Ok(Some(members))
+            let mut members = Vec::with_capacity(rows.len());
+            for row in &rows {
+                // A cluster without members reads as one row of nulls.
+                if let Some(organisation) = row.opt_uuid("organisation_id")? {
+                    members.push((organisation, span(row)?));
+                }
+            }
+            Ok(Some(members.into()))
+        };
+        self.cluster_members
+            .recall_or_read(id, |_| true, read)
+            .await
     }
 }
 
