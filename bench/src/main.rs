@@ -142,12 +142,13 @@ async fn fresh_postgres(admin_url: &str, name: &str) -> anyhow::Result<String> {
     Ok(with_database(admin_url, name))
 }
 
-/// An empty `incidents` table in a fresh raw database, with the indexes the product's has.
+/// An empty `incidents` table in a fresh raw database, with the generated columns and indexes
+/// the product's has.
 async fn raw_postgres(args: &Args, product: &str) -> anyhow::Result<tokio_postgres::Client> {
-    let indexes = raw::pg_indexes(&raw::pg_connect(product).await?).await?;
+    let additions = raw::pg_table_additions(&raw::pg_connect(product).await?).await?;
     let url = fresh_postgres(&args.postgres, "lienhoan_bench_raw").await?;
     let client = raw::pg_connect(&url).await?;
-    raw::pg_prepare(&client, &indexes).await?;
+    raw::pg_prepare(&client, &additions).await?;
     Ok(client)
 }
 

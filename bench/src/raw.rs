@@ -16,7 +16,7 @@ use uuid::Uuid;
 const SCHEMA: &str = include_str!("../../crates/store-sql/schema/0002_incidents.sql");
 
 /// The product's incidents table, rendered for one engine, with `indexes` (read from the
-/// product's database by [`sqlite_indexes`] or [`pg_indexes`], which also adds the generated
+/// product's database by [`sqlite_indexes`], or by [`pg_table_additions`] with the generated
 /// columns).
 fn incidents_ddl(postgres: bool, indexes: &[String]) -> String {
     let start = SCHEMA
@@ -59,7 +59,7 @@ pub fn sqlite_indexes(product: &Path) -> anyhow::Result<Vec<String>> {
 
 /// What the product's PostgreSQL database adds to the incidents table of migration 0002: its
 /// generated columns (statements that add them), then its secondary indexes.
-pub async fn pg_indexes(product: &tokio_postgres::Client) -> anyhow::Result<Vec<String>> {
+pub async fn pg_table_additions(product: &tokio_postgres::Client) -> anyhow::Result<Vec<String>> {
     let rows = product
         .query(
             "SELECT format('ALTER TABLE incidents ADD COLUMN %I %s GENERATED ALWAYS AS (%s) STORED',
