@@ -73,6 +73,7 @@ static TYPES: TypeNames = TypeNames {
             ON organisations FOR EACH STATEMENT EXECUTE FUNCTION count_checked_change();
         CREATE TRIGGER cluster_memberships_counted AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
             ON cluster_memberships FOR EACH STATEMENT EXECUTE FUNCTION count_checked_change();",
+    row_key: "id",
 };
 
 /// The advisory lock a write transaction takes in its `BEGIN`'s round trip and holds until it

@@ -289,6 +289,11 @@ pub struct TypeNames {
     /// `cluster_memberships` add one to `checked_changes` (see migration 0008), where the
     /// engine reads inserts' checks before their turn; empty where it does not.
     pub count_checked_changes: &'static str,
+    /// The column by which a list finds again the rows it chose for a page: SQLite's `rowid`,
+    /// which ends every index entry, so that each row is one descent of the table instead of
+    /// one of the primary key's index and then one of the table; the primary key where the
+    /// engine has no such column.
+    pub row_key: &'static str,
 }
 
 #[async_trait]

@@ -35,17 +35,9 @@ const COLUMNS: &str =
     i.created_at, i.updated_at, o.name AS organisation_name, c.kind AS commune_kind,
     c.name AS commune_name";
 
-/// The names an incident is shown with (a macro, so that the page's joins can extend it).
-macro_rules! name_joins {
-    () => {
-        "JOIN organisations o ON o.id = i.organisation_id
-        JOIN admin_units c ON c.id = i.commune_id"
-    };
-}
-const JOINS: &str = name_joins!();
-
-/// A list page's incidents, from their keys, with the names they are shown with.
-const PAGE_JOINS: &str = concat!("JOIN incidents i ON i.id = chosen.id ", name_joins!());
+/// The names an incident is shown with.
+const JOINS: &str = "JOIN organisations o ON o.id = i.organisation_id
+    JOIN admin_units c ON c.id = i.commune_id";
 
 /// A part of what a scoped viewer may see, read on its own from the organisation index: all
 /// of its own incidents, or the shared incidents of an organisation it was in a cluster with,
@@ -512,17 +504,20 @@ const NEWEST_FIRST: &str = "i.occurred_at DESC, i.id";
 /// The same order over a compound select's own columns, which take no table name.
 const NEWEST_FIRST_OF_COMPOUND: &str = "occurred_at DESC, id";
 
-/// An incident list over the rows of `from`, newest first.
-fn list_sql<'a>(from: &'a str, filter: &'a str) -> ListSql<'a> {
+/// How a list page finds its incidents again from the keys it chose (see
+/// [`crate::engine::TypeNames::row_key`]), with the names they are shown with.
+fn page_joins(row_key: &str) -> String {
+    format!("JOIN incidents i ON i.{row_key} = chosen.row_key {JOINS}")
+}
+
+/// An incident list over the rows of `from`, newest first, whose rows `key` selects as
+/// `row_key`, and which `joins` finds again.
+fn list_sql<'a>(from: &'a str, key: &'a str, joins: &'a str, filter: &'a str) -> ListSql<'a> {
     ListSql {
         columns: COLUMNS,
         from,
         count_from: None,
-        joins: Some(PageJoins {
-            rows: "i",
-            key: "id",
-            sql: PAGE_JOINS,
-        }),
+        joins: Some(PageJoins { key, sql: joins }),
         filter,
         order_by: NEWEST_FIRST,
     }
@@ -802,14 +797,17 @@ impl IncidentStore for SqlStore {
         // The viewer's parts, remembered for a moment, and then the page in one statement: a
         // membership that changed since changes the page as it would have a moment later.
         let engine = self.engine_ref();
+        let row_key = engine.type_names().row_key;
+        let joins = page_joins(row_key);
         let Some(parts) = self.remembered_parts(actor).await? else {
             let mut c = Conditions::default();
             // Read from the index of all incidents, which carries no text: the row is at hand.
             add_filters(&mut c, query, "i.search_text");
             let (filter, args) = c.into_where();
+            let key = format!("i.{row_key} AS row_key");
             return paged(
                 Reader::Once(engine),
-                list_sql("FROM incidents i", &filter),
+                list_sql("FROM incidents i", &key, &joins, &filter),
                 args,
                 (limit, offset),
                 view,
@@ -824,7 +822,7 @@ impl IncidentStore for SqlStore {
         let part_page = format!("ORDER BY {NEWEST_FIRST} {page}");
         let from = compound(
             &bounded_by_own(&reads, offset + limit),
-            "i.occurred_at, i.id",
+            &format!("i.occurred_at, i.id, i.{row_key} AS row_key"),
             if engine.merges_ordered_parts() {
                 PartEnd::Lazy(&part_page)
             } else {
@@ -840,7 +838,7 @@ impl IncidentStore for SqlStore {
         );
         let sql = ListSql {
             count_from: Some(&count_from),
-            ..list_sql(&from, "")
+            ..list_sql(&from, "i.row_key", &joins, "")
         };
         paged(Reader::Once(engine), sql, args, (limit, offset), view).await
     }

@@ -242,10 +242,9 @@ impl<'a> ListSql<'a> {
 /// the choice of rows pays for the joins, and the choice can be read from an index without
 /// the rows it passes over.
 struct PageJoins<'a> {
-    /// What `from` calls its rows, and their key column.
-    rows: &'a str,
+    /// The expression, over the rows of `from`, that selects their key as `row_key`.
     key: &'a str,
-    /// Joins to `chosen`, the page's keys, naming the columns shown.
+    /// Joins to `chosen.row_key`, the page's keys, naming the columns shown.
     sql: &'a str,
 }
 
@@ -284,9 +283,9 @@ async fn paged<T>(
     let page = format!("{from} {filter} ORDER BY {order_by} LIMIT {limit} OFFSET {offset}");
     let sql = match joins {
         None => format!("SELECT {columns}, {count} AS listed_total {page}"),
-        Some(PageJoins { rows, key, sql }) => format!(
+        Some(PageJoins { key, sql }) => format!(
             "SELECT {columns}, {count} AS listed_total
-             FROM (SELECT {rows}.{key} {page}) chosen {sql} ORDER BY {order_by}"
+             FROM (SELECT {key} {page}) chosen {sql} ORDER BY {order_by}"
         ),
     };
     let rows = reader.query(&sql, args.clone()).await?;

@@ -47,6 +47,7 @@ static TYPES: TypeNames = TypeNames {
     short_search_text_indexes: "",
     searched_text: "i.search_text",
     count_checked_changes: "",
+    row_key: "rowid",
 };
 
 impl SqliteEngine {
