@@ -252,8 +252,42 @@ impl CounterChanges {
         for keys in emptied {
             delete_if_zero(tx, "incident_counters", &DAILY_KEYS, keys).await?;
         }
+        write_totals(tx, &self.daily).await?;
         rollups.write(tx).await
     }
+}
+
+/// Adds the daily changes to each organisation's all-time row in `incident_totals`; an edit
+/// that moves an incident between days or categories nets to nothing there.
+async fn write_totals(
+    tx: &mut dyn Tx,
+    daily: &BTreeMap<CounterKey, Figures>,
+) -> Result<(), EngineError> {
+    let mut totals: BTreeMap<Uuid, Figures> = BTreeMap::new();
+    for (key, figures) in daily {
+        totals.entry(key.organisation_id).or_default().add(figures);
+    }
+    totals.retain(|_, figures| *figures != Figures::default());
+    let emptied: Vec<Uuid> = totals
+        .iter()
+        .filter(|(_, figures)| figures.incidents < 0)
+        .map(|(organisation, _)| *organisation)
+        .collect();
+    let rows = totals
+        .into_iter()
+        .map(|(organisation, figures)| (vec![organisation.into()], figures))
+        .collect();
+    upsert_many(tx, "incident_totals", &["organisation_id"], &[], rows).await?;
+    for organisation in emptied {
+        delete_if_zero(
+            tx,
+            "incident_totals",
+            &["organisation_id"],
+            vec![organisation.into()],
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// Moves a member's figures into or out of its cluster's yearly counters when its membership

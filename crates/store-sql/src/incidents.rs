@@ -517,6 +517,7 @@ fn list_sql<'a>(from: &'a str, key: &'a str, joins: &'a str, filter: &'a str) ->
         columns: COLUMNS,
         from,
         count_from: None,
+        known_at_least: None,
         joins: Some(PageJoins { key, sql: joins }),
         filter,
         order_by: NEWEST_FIRST,
@@ -814,7 +815,7 @@ impl IncidentStore for SqlStore {
             )
             .await;
         };
-        let (reads, args) = part_reads(&parts, query, engine);
+        let (reads, mut args) = part_reads(&parts, query, engine);
         // Each part reads from the organisation index only as many rows as the page or the
         // capped count can need, so a page costs the same however many incidents the viewer
         // and its neighbours have: the page its newest rows, the count any rows.
@@ -836,8 +837,21 @@ impl IncidentStore for SqlStore {
             PartEnd::Always(&format!("LIMIT {}", offset + lienhoan_store::COUNT_CAP + 1)),
             "",
         );
+        // Without filters the viewer sees at least all of its own incidents, which its
+        // organisation's totals row holds.
+        let own_total = match parts.iter().find(|p| p.shared_within.is_none()) {
+            Some(own) if query.is_unfiltered() => {
+                args.push(own.organisation_id.into());
+                Some(format!(
+                    "(SELECT t.incidents FROM incident_totals t WHERE t.organisation_id = ${})",
+                    args.len()
+                ))
+            }
+            _ => None,
+        };
         let sql = ListSql {
             count_from: Some(&count_from),
+            known_at_least: own_total.as_deref(),
             ..list_sql(&from, "i.row_key", &joins, "")
         };
         paged(Reader::Once(engine), sql, args, (limit, offset), view).await

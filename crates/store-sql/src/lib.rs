@@ -219,6 +219,9 @@ struct ListSql<'a> {
     /// The rows to count, when fewer than `from` names serve (the count needs no order);
     /// otherwise `from` itself.
     count_from: Option<&'a str>,
+    /// A number of rows that `from` is known to hold at least, read without counting them:
+    /// when it is past the cap, the count is not made.
+    known_at_least: Option<&'a str>,
     joins: Option<PageJoins<'a>>,
     filter: &'a str,
     order_by: &'a str,
@@ -231,6 +234,7 @@ impl<'a> ListSql<'a> {
             columns,
             from,
             count_from: None,
+            known_at_least: None,
             joins: None,
             filter,
             order_by,
@@ -250,12 +254,18 @@ struct PageJoins<'a> {
 
 /// The cap on counting the rows of `from_where` for a page at `offset` (the count stops one
 /// row past it, to tell "more"), and the scalar subquery that counts them.
-fn capped_count(from_where: &str, offset: i64) -> (i64, String) {
+fn capped_count(from_where: &str, offset: i64, known_at_least: Option<&str>) -> (i64, String) {
     let cap = offset.saturating_add(lienhoan_store::COUNT_CAP);
-    let sql = format!(
-        "(SELECT COUNT(*) FROM (SELECT 1 AS one {from_where} LIMIT {}) capped)",
-        cap.saturating_add(1)
-    );
+    let past = cap.saturating_add(1);
+    let count =
+        format!("(SELECT COUNT(*) FROM (SELECT 1 AS one {from_where} LIMIT {past}) capped)");
+    let sql = match known_at_least {
+        // Both engines evaluate the count's subquery only when its branch is taken.
+        Some(known) => {
+            format!("CASE WHEN COALESCE({known}, 0) > {cap} THEN {past} ELSE {count} END")
+        }
+        None => count,
+    };
     (cap, sql)
 }
 
@@ -273,11 +283,16 @@ async fn paged<T>(
         columns,
         from,
         count_from,
+        known_at_least,
         joins,
         filter,
         order_by,
     } = sql;
-    let (cap, count) = capped_count(&format!("{} {filter}", count_from.unwrap_or(from)), offset);
+    let (cap, count) = capped_count(
+        &format!("{} {filter}", count_from.unwrap_or(from)),
+        offset,
+        known_at_least,
+    );
     // Written out, not bound: SQLite plans a bound LIMIT for its value and so prepares the
     // statement again after every binding (16.9 % of a list's samples in its profile).
     let page = format!("{from} {filter} ORDER BY {order_by} LIMIT {limit} OFFSET {offset}");

@@ -49,6 +49,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "short searchable recent",
         include_str!("../schema/0010_short_searchable_recent.sql"),
     ),
+    (
+        11,
+        "incident totals",
+        include_str!("../schema/0011_incident_totals.sql"),
+    ),
 ];
 
 fn render(sql: &str, types: &TypeNames) -> String {

@@ -1858,6 +1858,55 @@ pub async fn incident_import_counts_every_row_and_lists_cap_their_count(store: &
         (rows.div_ceil(3) as i64, false),
         "a filter under the cap counts exactly"
     );
+
+    // An officer's list knows from the organisation's totals that its own incidents pass the
+    // cap; the totals follow edits and deletions, and under the cap the list counts again.
+    let officer = user(store, "can.bo", Some(&org), Role::Officer).await;
+    let officer_list = |offset| {
+        let query = IncidentQuery {
+            limit: 5,
+            offset,
+            ..IncidentQuery::default()
+        };
+        let officer = officer.clone();
+        async move { store.list_incidents(&officer, &query).await.unwrap() }
+    };
+    let page = officer_list(0).await;
+    assert_eq!((page.total, page.total_capped), (crate::COUNT_CAP, true));
+    let edited = &page.items[0].incident;
+    let mut input = edited.input.clone();
+    input.category = "criminal.gambling".into();
+    input.occurred_at -= Duration::days(400);
+    store
+        .update_incident(&admin, edited.id, &input)
+        .await
+        .expect("the edit is accepted");
+    assert!(
+        officer_list(0).await.total_capped,
+        "an edit keeps the count"
+    );
+    store
+        .delete_incident(&admin, page.items[1].incident.id, "Nhập trùng")
+        .await
+        .expect("the deletion is accepted");
+    let under = officer_list(0).await;
+    assert_eq!(
+        (under.total, under.total_capped),
+        (crate::COUNT_CAP, false),
+        "counted exactly at the cap"
+    );
+    let filtered = store
+        .list_incidents(
+            &officer,
+            &IncidentQuery {
+                limit: 5,
+                category: Some("criminal.gambling".into()),
+                ..IncidentQuery::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!((filtered.total, filtered.total_capped), (1, false));
 }
 
 /// The longest place and narrative the rules allow are recorded, edited and found by words at
