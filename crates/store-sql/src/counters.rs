@@ -257,33 +257,41 @@ impl CounterChanges {
     }
 }
 
-/// Adds the daily changes to each organisation's all-time row in `incident_totals`; an edit
-/// that moves an incident between days or categories nets to nothing there.
+/// Adds the incidents of the daily changes to each organisation's count in `incident_totals`;
+/// an edit that moves an incident between days or categories nets to nothing there.
 async fn write_totals(
     tx: &mut dyn Tx,
     daily: &BTreeMap<CounterKey, Figures>,
 ) -> Result<(), EngineError> {
-    let mut totals: BTreeMap<Uuid, Figures> = BTreeMap::new();
+    let mut totals: BTreeMap<Uuid, i64> = BTreeMap::new();
     for (key, figures) in daily {
-        totals.entry(key.organisation_id).or_default().add(figures);
+        *totals.entry(key.organisation_id).or_default() += figures.incidents;
     }
-    totals.retain(|_, figures| *figures != Figures::default());
-    let emptied: Vec<Uuid> = totals
+    totals.retain(|_, added| *added != 0);
+    let emptied: Vec<Value> = totals
         .iter()
-        .filter(|(_, figures)| figures.incidents < 0)
-        .map(|(organisation, _)| *organisation)
+        .filter(|(_, added)| **added < 0)
+        .map(|(organisation, _)| (*organisation).into())
         .collect();
     let rows = totals
         .into_iter()
-        .map(|(organisation, figures)| (vec![organisation.into()], figures))
+        .map(|(organisation, added)| vec![organisation.into(), added.into()])
         .collect();
-    upsert_many(tx, "incident_totals", &["organisation_id"], &[], rows).await?;
+    tx.insert_many(
+        "incident_totals",
+        &["organisation_id", "incidents"],
+        "ON CONFLICT (organisation_id) DO UPDATE
+         SET incidents = incident_totals.incidents + excluded.incidents",
+        rows,
+        &mut |_| {},
+    )
+    .await?;
     for organisation in emptied {
         delete_if_zero(
             tx,
             "incident_totals",
             &["organisation_id"],
-            vec![organisation.into()],
+            vec![organisation],
         )
         .await?;
     }

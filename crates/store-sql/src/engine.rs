@@ -291,7 +291,8 @@ pub struct TypeNames {
     pub count_checked_changes: &'static str,
     /// The column by which a list finds again the rows it chose for a page: SQLite's `rowid`,
     /// which ends every index entry, so that each row is one descent of the table instead of
-    /// one of the primary key's index and then one of the table; the primary key where the
+    /// one of the primary key's index and then one of the table (it needs `incidents` to stay
+    /// a rowid table whose key is not an INTEGER PRIMARY KEY); the primary key where the
     /// engine has no such column.
     pub row_key: &'static str,
 }

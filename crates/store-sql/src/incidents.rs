@@ -524,6 +524,13 @@ fn list_sql<'a>(from: &'a str, key: &'a str, joins: &'a str, filter: &'a str) ->
     }
 }
 
+/// Whether `query` keeps fewer incidents than the viewer may see.
+fn has_filters(query: &IncidentQuery) -> bool {
+    let mut c = Conditions::default();
+    add_filters(&mut c, query, "i.search_text");
+    !c.is_empty()
+}
+
 /// The list filters of `query`.
 fn add_filters(c: &mut Conditions, query: &IncidentQuery, searched_text: &str) {
     // Days as instants, so the range is read from the occurred_at indexes that also give the
@@ -839,8 +846,8 @@ impl IncidentStore for SqlStore {
         );
         // Without filters the viewer sees at least all of its own incidents, which its
         // organisation's totals row holds.
-        let own_total = match parts.iter().find(|p| p.shared_within.is_none()) {
-            Some(own) if query.is_unfiltered() => {
+        let own_total_sql = match parts.iter().find(|p| p.shared_within.is_none()) {
+            Some(own) if !has_filters(query) => {
                 args.push(own.organisation_id.into());
                 Some(format!(
                     "(SELECT t.incidents FROM incident_totals t WHERE t.organisation_id = ${})",
@@ -851,7 +858,7 @@ impl IncidentStore for SqlStore {
         };
         let sql = ListSql {
             count_from: Some(&count_from),
-            known_at_least: own_total.as_deref(),
+            known_at_least: own_total_sql.as_deref(),
             ..list_sql(&from, "i.row_key", &joins, "")
         };
         paged(Reader::Once(engine), sql, args, (limit, offset), view).await

@@ -144,6 +144,10 @@ struct Conditions {
 }
 
 impl Conditions {
+    fn is_empty(&self) -> bool {
+        self.clauses.is_empty()
+    }
+
     /// Conditions whose parameters follow `before` others in the same statement.
     fn after(before: usize) -> Self {
         Self {

@@ -99,5 +99,24 @@ pub async fn migrate(engine: &dyn Engine) -> Result<usize, EngineError> {
         }
         tx.commit().await?;
     }
+    // A newer binary's migrations may keep tables this one would leave stale on every write
+    // (the totals of migration 0011 beside the counters), so it does not run on them.
+    let newest = engine
+        .read_once(
+            "SELECT MAX(version) AS newest FROM schema_migrations",
+            vec![],
+        )
+        .await?
+        .first()
+        .map(|row| row.opt_int("newest"))
+        .transpose()?
+        .flatten();
+    let known = MIGRATIONS.last().map_or(0, |(version, _, _)| *version);
+    if let Some(newest) = newest.filter(|newest| *newest > known) {
+        return Err(EngineError::Other(format!(
+            "the database was migrated to version {newest} by a newer lienhoan; \
+             this one knows versions up to {known}"
+        )));
+    }
     Ok(applied)
 }

@@ -162,32 +162,6 @@ pub struct AuditQuery {
 
 pub type AuditView = AuditEntry;
 
-impl IncidentQuery {
-    /// Whether the query keeps every incident the viewer may see.
-    pub fn is_unfiltered(&self) -> bool {
-        let Self {
-            from,
-            to,
-            organisation_id,
-            cluster_id,
-            category,
-            status,
-            outcome,
-            text,
-            limit: _,
-            offset: _,
-        } = self;
-        from.is_none()
-            && to.is_none()
-            && organisation_id.is_none()
-            && cluster_id.is_none()
-            && category.is_none()
-            && status.is_none()
-            && outcome.is_none()
-            && text.is_none()
-    }
-}
-
 #[derive(Debug, Clone, Default)]
 pub struct IncidentQuery {
     pub from: Option<Date>,
