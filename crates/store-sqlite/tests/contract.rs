@@ -5,7 +5,8 @@ use lienhoan_store::contract::Fresh;
 use lienhoan_store_sql::SqlStore;
 use lienhoan_store_sqlite::SqliteEngine;
 
-async fn fresh(case: &'static str) -> Option<Fresh> {
+/// A migrated database file in a new temporary directory, and the directory.
+async fn migrated(case: &str) -> (std::path::PathBuf, SqliteEngine) {
     let dir = std::env::temp_dir().join(format!(
         "lienhoan-contract-{case}-{}",
         uuid::Uuid::now_v7().simple()
@@ -19,6 +20,11 @@ async fn fresh(case: &'static str) -> Option<Fresh> {
     lienhoan_store_sql::migrate(&engine)
         .await
         .expect("the schema migrates");
+    (dir, engine)
+}
+
+async fn fresh(case: &'static str) -> Option<Fresh> {
+    let (dir, engine) = migrated(case).await;
     Some(
         Fresh::new(SqlStore::new(Box::new(engine))).with_teardown(async move {
             let _ = std::fs::remove_dir_all(&dir);
@@ -34,18 +40,7 @@ lienhoan_store::contract_tests!(fresh);
 #[tokio::test]
 async fn a_database_migrated_by_a_newer_binary_is_refused() {
     use lienhoan_store_sql::engine::Engine;
-    let dir = std::env::temp_dir().join(format!(
-        "lienhoan-newer-schema-{}",
-        uuid::Uuid::now_v7().simple()
-    ));
-    std::fs::create_dir_all(&dir).expect("a temporary directory");
-    let path = dir.join("lienhoan.db");
-    let engine = SqliteEngine::open(path.to_str().expect("a UTF-8 temporary path"))
-        .await
-        .expect("the database opens");
-    lienhoan_store_sql::migrate(&engine)
-        .await
-        .expect("the schema migrates");
+    let (dir, engine) = migrated("newer-schema").await;
     assert_eq!(
         lienhoan_store_sql::migrate(&engine).await.ok(),
         Some(0),
