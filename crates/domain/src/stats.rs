@@ -296,6 +296,76 @@ fn years_rest(from: Date, to: Date, (first, last): (i32, i32)) -> Vec<(Date, Dat
     rest
 }
 
+/// The day of the month a reporting month starts on: Vietnamese police statistics run from the
+/// 15th of one month to the 14th of the next, and a police year from 15 December.
+pub const REPORTING_MONTH_START: u8 = 15;
+
+/// The reporting month of `day`, as the `yyyymm` of the month it starts in.
+pub fn reporting_month(day: Date) -> i64 {
+    let started = if day.day() >= REPORTING_MONTH_START {
+        day
+    } else {
+        month_bounds(day).0.previous_day().unwrap_or(day)
+    };
+    month_number(started)
+}
+
+/// A range split into whole reporting months and the days around them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportingParts {
+    /// The days outside the months, as inclusive ranges.
+    pub days: Vec<(Date, Date)>,
+    /// The first and last month, each as its [`reporting_month`].
+    pub months: (i64, i64),
+}
+
+/// `[from, to]` as whole reporting months and the days around them, when that leaves fewer days
+/// to read one by one than whole calendar months do; `None` otherwise. A report from
+/// 15 December to 14 June reads six reporting months where calendar months leave 31 days at
+/// its edges.
+pub fn reporting_month_parts(from: Date, to: Date) -> Option<ReportingParts> {
+    let start_on = |day: Date| day.replace_day(REPORTING_MONTH_START).ok();
+    let first = if from.day() == REPORTING_MONTH_START {
+        from
+    } else {
+        let next = if from.day() < REPORTING_MONTH_START {
+            from
+        } else {
+            month_bounds(from).1.next_day()?
+        };
+        start_on(next)?
+    };
+    let end_on = |day: Date| day.replace_day(REPORTING_MONTH_START - 1).ok();
+    let last = if to.day() == REPORTING_MONTH_START - 1 {
+        to
+    } else {
+        let previous = if to.day() >= REPORTING_MONTH_START {
+            to
+        } else {
+            month_bounds(to).0.previous_day()?
+        };
+        end_on(previous)?
+    };
+    if last < first {
+        return None;
+    }
+    let edges = |parts: &[(Date, Date)]| -> i64 {
+        parts.iter().map(|(a, b)| (*b - *a).whole_days() + 1).sum()
+    };
+    let mut days = Vec::new();
+    if from < first {
+        days.push((from, before(first)));
+    }
+    if last < to {
+        days.push((after(last), to));
+    }
+    let calendar = range_parts(from, to, false);
+    (edges(&days) < edges(&calendar.days)).then(|| ReportingParts {
+        days,
+        months: (reporting_month(first), reporting_month(last)),
+    })
+}
+
 /// The counter key columns a grouping needs. A report sums every other key away inside the
 /// engine, so it reads as many rows as its answer has, not as many as there are counters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -381,6 +451,68 @@ mod tests {
     use super::*;
     use crate::incident::{IncidentInput, Status};
     use time::macros::{date, datetime};
+
+    #[test]
+    fn a_day_belongs_to_the_reporting_month_started_on_or_before_the_15th() {
+        for (day, month) in [
+            (date!(2024 - 12 - 15), 202412),
+            (date!(2024 - 12 - 31), 202412),
+            (date!(2025 - 01 - 01), 202412),
+            (date!(2025 - 01 - 14), 202412),
+            (date!(2025 - 01 - 15), 202501),
+            (date!(2025 - 03 - 14), 202502),
+            (date!(2024 - 03 - 01), 202402),
+        ] {
+            assert_eq!(reporting_month(day), month, "{day}");
+        }
+    }
+
+    #[test]
+    fn a_range_reads_reporting_months_when_they_leave_fewer_edge_days() {
+        let d = |a: Date, b: Date| (a, b);
+        let parts =
+            |days: Vec<(Date, Date)>, months: (i64, i64)| Some(ReportingParts { days, months });
+        for (from, to, expected) in [
+            // A police half-year: six reporting months, no edge.
+            (
+                date!(2024 - 12 - 15),
+                date!(2025 - 06 - 14),
+                parts(vec![], (202412, 202505)),
+            ),
+            // A police year with a day either side.
+            (
+                date!(2024 - 12 - 14),
+                date!(2025 - 12 - 15),
+                parts(
+                    vec![
+                        d(date!(2024 - 12 - 14), date!(2024 - 12 - 14)),
+                        d(date!(2025 - 12 - 15), date!(2025 - 12 - 15)),
+                    ],
+                    (202412, 202511),
+                ),
+            ),
+            // Calendar months fit better, or exactly.
+            (date!(2025 - 01 - 01), date!(2025 - 12 - 31), None),
+            (date!(2025 - 01 - 01), date!(2025 - 06 - 14), None),
+            // No whole calendar month inside, one reporting month.
+            (
+                date!(2025 - 01 - 10),
+                date!(2025 - 02 - 20),
+                parts(
+                    vec![
+                        d(date!(2025 - 01 - 10), date!(2025 - 01 - 14)),
+                        d(date!(2025 - 02 - 15), date!(2025 - 02 - 20)),
+                    ],
+                    (202501, 202501),
+                ),
+            ),
+            // No whole reporting month inside.
+            (date!(2025 - 01 - 16), date!(2025 - 02 - 13), None),
+            (date!(2025 - 01 - 15), date!(2025 - 02 - 13), None),
+        ] {
+            assert_eq!(reporting_month_parts(from, to), expected, "{from} to {to}");
+        }
+    }
 
     #[test]
     fn an_incident_counts_on_its_vietnamese_day() {

@@ -74,6 +74,7 @@ static TYPES: TypeNames = TypeNames {
         CREATE TRIGGER cluster_memberships_counted AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
             ON cluster_memberships FOR EACH STATEMENT EXECUTE FUNCTION count_checked_change();",
     row_key: "id",
+    day_of_month: "CAST(EXTRACT(DAY FROM k.day) AS INTEGER)",
 };
 
 /// The advisory lock a write transaction takes in its `BEGIN`'s round trip and holds until it

@@ -435,6 +435,7 @@ async fn compacting_statistics_clusters_the_rollups() {
         [
             "cluster_counters_yearly",
             "incident_counters_province",
+            "incident_counters_province_reporting",
             "incident_counters_province_yearly"
         ]
     );

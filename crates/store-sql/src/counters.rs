@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use lienhoan_domain::cluster::Span;
 use lienhoan_domain::incident::{Incident, Outcome};
 use lienhoan_domain::stats::{
-    CounterKey, Figures, KeyColumns, contribution, month_bounds, month_number,
+    CounterKey, Figures, KeyColumns, contribution, month_bounds, month_number, reporting_month,
 };
 use time::Date;
 use uuid::Uuid;
@@ -24,6 +24,8 @@ use crate::statistics::{FigureReads, add_member_figures, grouped_row};
 enum Rollup {
     OrganisationMonth,
     ProvinceMonth,
+    /// Per province and reporting month (the 15th to the 14th).
+    ProvinceReportingMonth,
     ProvinceYear,
     /// Per cluster: each member counts for the days it was a member.
     ClusterYear,
@@ -57,6 +59,11 @@ impl Rollup {
                 &["province_id", "category", "outcome", "month"],
                 MONTH_BOUNDS,
             ),
+            Self::ProvinceReportingMonth => (
+                "incident_counters_province_reporting",
+                &["province_id", "category", "outcome", "month"],
+                &[],
+            ),
             Self::ProvinceYear => (
                 "incident_counters_province_yearly",
                 &["province_id", "category", "outcome", "year"],
@@ -77,9 +84,10 @@ const MONTH_BOUNDS: &[&str] = &["month_start", "month_end"];
 /// The rollups that reports read whole years and months from, small enough to rewrite in key
 /// order daily (see `StatisticsStore::compact_statistics`). The organisations' monthly rollup
 /// and the daily counters are read a unit at a time, and are too large to rewrite as often.
-pub fn compacted_rollups() -> [&'static str; 3] {
+pub fn compacted_rollups() -> [&'static str; 4] {
     [
         Rollup::ProvinceMonth.table().name,
+        Rollup::ProvinceReportingMonth.table().name,
         Rollup::ProvinceYear.table().name,
         Rollup::ClusterYear.table().name,
     ]
@@ -89,6 +97,8 @@ pub fn compacted_rollups() -> [&'static str; 3] {
 enum Period {
     /// The month's first day.
     Month(Date),
+    /// A reporting month, as the `yyyymm` of the month it starts in.
+    ReportingMonth(i64),
     Year(i32),
 }
 
@@ -114,6 +124,7 @@ impl RollupKey {
         ]);
         values.push(match self.period {
             Period::Month(first) => month_number(first).into(),
+            Period::ReportingMonth(month) => month.into(),
             Period::Year(year) => i64::from(year).into(),
         });
         values
@@ -226,6 +237,11 @@ impl CounterChanges {
             let targets = [
                 (Rollup::OrganisationMonth, Some(key.organisation_id), month),
                 (Rollup::ProvinceMonth, None, month),
+                (
+                    Rollup::ProvinceReportingMonth,
+                    None,
+                    Period::ReportingMonth(reporting_month(key.day)),
+                ),
                 (Rollup::ProvinceYear, None, year),
             ];
             for (rollup, unit, period) in targets.into_iter().chain(clusters) {

@@ -295,6 +295,8 @@ pub struct TypeNames {
     /// a rowid table whose key is not an INTEGER PRIMARY KEY); the primary key where the
     /// engine has no such column.
     pub row_key: &'static str,
+    /// The day of the month of the daily counter row `k`, as an integer.
+    pub day_of_month: &'static str,
 }
 
 #[async_trait]

@@ -54,6 +54,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "incident totals",
         include_str!("../schema/0011_incident_totals.sql"),
     ),
+    (
+        12,
+        "reporting month counters",
+        include_str!("../schema/0012_reporting_month_counters.sql"),
+    ),
 ];
 
 fn render(sql: &str, types: &TypeNames) -> String {
@@ -70,6 +75,7 @@ fn render(sql: &str, types: &TypeNames) -> String {
             types.short_search_text_indexes,
         )
         .replace("{count_checked_changes}", types.count_checked_changes)
+        .replace("{day_of_month}", types.day_of_month)
 }
 
 /// Applies every migration not yet applied, each in the engine's migration transaction.

@@ -9,8 +9,8 @@ use lienhoan_domain::access::Actor;
 use lienhoan_domain::cluster::Span;
 use lienhoan_domain::incident::Outcome;
 use lienhoan_domain::stats::{
-    Dimension, Figures, GroupedFigures, KeyColumns, YearSplit, month_number, range_parts,
-    year_earlier,
+    Dimension, Figures, GroupedFigures, KeyColumns, ReportingParts, YearSplit, month_number,
+    range_parts, reporting_month_parts, year_earlier,
 };
 use lienhoan_domain::text::sort_key;
 use lienhoan_store::{
@@ -239,7 +239,9 @@ pub(crate) fn add_member_figures(
 
 /// Counters summed over every organisation: days at the edges of the range from the daily
 /// counters, whole months from a monthly rollup and, when no unit or month is asked for,
-/// whole years from the yearly one.
+/// whole years from the yearly one. When no unit, month or year is asked for and the range
+/// fits reporting months (the 15th to the 14th) better than calendar months, those come from
+/// their own rollup instead.
 fn add_national_figures(
     reads: &mut FigureReads,
     previous: bool,
@@ -247,22 +249,32 @@ fn add_national_figures(
     (from, to): (Date, Date),
 ) {
     let by_province = !columns.organisation;
-    let parts = range_parts(from, to, by_province && !columns.month);
     let within = |first: &'static str, last: &'static str, a: Value, b: Value| {
         move |c: &mut Conditions| {
             c.add(first, a);
             c.add(last, b);
         }
     };
-    for (start, end) in parts.days {
+    let reporting = (by_province && !columns.month && !columns.year)
+        .then(|| reporting_month_parts(from, to))
+        .flatten();
+    if let Some(ReportingParts {
+        days,
+        months: (first, last),
+    }) = reporting
+    {
+        add_national_days(reads, previous, columns, days);
         reads.add(
             previous,
             columns,
             "k.month",
-            "organisations o JOIN incident_counters k ON k.organisation_id = o.id",
-            within("k.day >= $$", "k.day <= $$", start.into(), end.into()),
+            "incident_counters_province_reporting k",
+            within("k.month >= $$", "k.month <= $$", first.into(), last.into()),
         );
+        return;
     }
+    let parts = range_parts(from, to, by_province && !columns.month);
+    add_national_days(reads, previous, columns, parts.days);
     for (start, end) in parts.months {
         let table = if by_province {
             "incident_counters_province k"
@@ -291,6 +303,27 @@ fn add_national_figures(
                 i64::from(first).into(),
                 i64::from(last).into(),
             ),
+        );
+    }
+}
+
+/// Every organisation's daily counters over each of `days`' ranges.
+fn add_national_days(
+    reads: &mut FigureReads,
+    previous: bool,
+    columns: KeyColumns,
+    days: Vec<(Date, Date)>,
+) {
+    for (start, end) in days {
+        reads.add(
+            previous,
+            columns,
+            "k.month",
+            "organisations o JOIN incident_counters k ON k.organisation_id = o.id",
+            |c| {
+                c.add("k.day >= $$", Value::from(start));
+                c.add("k.day <= $$", Value::from(end));
+            },
         );
     }
 }

@@ -48,6 +48,7 @@ static TYPES: TypeNames = TypeNames {
     searched_text: "i.search_text",
     count_checked_changes: "",
     row_key: "rowid",
+    day_of_month: "CAST(substr(k.day, 9, 2) AS INTEGER)",
 };
 
 impl SqliteEngine {

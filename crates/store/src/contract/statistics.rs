@@ -1586,6 +1586,19 @@ pub async fn statistics_match_a_scan_of_random_writes(store: &dyn Store) {
                 vec![Dimension::CategoryGroup, Dimension::Outcome],
                 false,
             ),
+            // Police periods, the 15th to the 14th: national reports read reporting months.
+            (
+                date!(2019 - 12 - 15),
+                date!(2020 - 06 - 14),
+                vec![Dimension::Province, Dimension::Category],
+                true,
+            ),
+            (
+                date!(2019 - 12 - 14),
+                date!(2020 - 12 - 15),
+                vec![Dimension::CategoryGroup],
+                true,
+            ),
         ];
         for _ in 0..RANDOM_QUERIES {
             let from = FIRST_DAY - Duration::days(90)
