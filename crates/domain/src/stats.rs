@@ -324,28 +324,21 @@ pub struct ReportingParts {
 /// 15 December to 14 June reads six reporting months where calendar months leave 31 days at
 /// its edges.
 pub fn reporting_month_parts(from: Date, to: Date) -> Option<ReportingParts> {
-    let start_on = |day: Date| day.replace_day(REPORTING_MONTH_START).ok();
-    let first = if from.day() == REPORTING_MONTH_START {
+    // The first 15th on or after `from`, and the last 14th on or before `to`.
+    let first = if from.day() <= REPORTING_MONTH_START {
         from
     } else {
-        let next = if from.day() < REPORTING_MONTH_START {
-            from
-        } else {
-            month_bounds(from).1.next_day()?
-        };
-        start_on(next)?
-    };
-    let end_on = |day: Date| day.replace_day(REPORTING_MONTH_START - 1).ok();
-    let last = if to.day() == REPORTING_MONTH_START - 1 {
+        month_bounds(from).1.next_day()?
+    }
+    .replace_day(REPORTING_MONTH_START)
+    .ok()?;
+    let last = if to.day() >= REPORTING_MONTH_START - 1 {
         to
     } else {
-        let previous = if to.day() >= REPORTING_MONTH_START {
-            to
-        } else {
-            month_bounds(to).0.previous_day()?
-        };
-        end_on(previous)?
-    };
+        month_bounds(to).0.previous_day()?
+    }
+    .replace_day(REPORTING_MONTH_START - 1)
+    .ok()?;
     if last < first {
         return None;
     }
