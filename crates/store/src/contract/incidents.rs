@@ -1832,27 +1832,28 @@ pub async fn incident_import_counts_every_row_and_lists_cap_their_count(store: &
     assert_eq!(figures_by_key(&stats), expected);
     assert_eq!(stats.total.incidents, rows as i64);
 
-    let list = |offset, category: Option<&str>| {
+    let list = |viewer: &Actor, offset, category: Option<&str>, text: Option<&str>| {
         let query = IncidentQuery {
             limit: 5,
             offset,
             category: category.map(str::to_owned),
+            text: text.map(str::to_owned),
             ..IncidentQuery::default()
         };
-        let admin = admin.clone();
-        async move { store.list_incidents(&admin, &query).await.unwrap() }
+        let viewer = viewer.clone();
+        async move { store.list_incidents(&viewer, &query).await.unwrap() }
     };
-    let first = list(0, None).await;
+    let first = list(&admin, 0, None, None).await;
     assert_eq!((first.total, first.total_capped), (crate::COUNT_CAP, true));
     assert_eq!(first.items.len(), 5);
-    let late = list(rows as i64 - 3, None).await;
+    let late = list(&admin, rows as i64 - 3, None, None).await;
     assert_eq!(
         (late.total, late.total_capped),
         (rows as i64, false),
         "counted past the page"
     );
     assert_eq!(late.items.len(), 3);
-    let theft = list(0, Some("criminal.theft")).await;
+    let theft = list(&admin, 0, Some("criminal.theft"), None).await;
     assert_eq!(
         (theft.total, theft.total_capped),
         (rows.div_ceil(3) as i64, false),
@@ -1862,16 +1863,7 @@ pub async fn incident_import_counts_every_row_and_lists_cap_their_count(store: &
     // An officer's list knows from the organisation's totals that its own incidents pass the
     // cap; the totals follow edits and deletions, and under the cap the list counts again.
     let officer = user(store, "can.bo", Some(&org), Role::Officer).await;
-    let officer_list = |offset| {
-        let query = IncidentQuery {
-            limit: 5,
-            offset,
-            ..IncidentQuery::default()
-        };
-        let officer = officer.clone();
-        async move { store.list_incidents(&officer, &query).await.unwrap() }
-    };
-    let page = officer_list(0).await;
+    let page = list(&officer, 0, None, None).await;
     assert_eq!((page.total, page.total_capped), (crate::COUNT_CAP, true));
     let edited = &page.items[0].incident;
     let mut input = edited.input.clone();
@@ -1882,25 +1874,15 @@ pub async fn incident_import_counts_every_row_and_lists_cap_their_count(store: &
         .await
         .expect("the edit is accepted");
     assert!(
-        officer_list(0).await.total_capped,
+        list(&officer, 0, None, None).await.total_capped,
         "an edit keeps the count"
     );
     // Over the cap still, a filter or a blank search must not take the totals' word for it.
-    let filtered = |category: Option<&str>, text: &str| {
-        let query = IncidentQuery {
-            limit: 5,
-            category: category.map(str::to_owned),
-            text: Some(text.to_owned()),
-            ..IncidentQuery::default()
-        };
-        let officer = officer.clone();
-        async move { store.list_incidents(&officer, &query).await.unwrap() }
-    };
-    let gambling = filtered(Some("criminal.gambling"), "").await;
+    let gambling = list(&officer, 0, Some("criminal.gambling"), Some("")).await;
     assert_eq!((gambling.total, gambling.total_capped), (1, false));
-    let blank = filtered(None, "  ").await;
+    let blank = list(&officer, 0, None, Some("  ")).await;
     assert_eq!((blank.total, blank.total_capped), (crate::COUNT_CAP, true));
-    let late = officer_list(rows as i64 - 3).await;
+    let late = list(&officer, rows as i64 - 3, None, None).await;
     assert_eq!(
         (late.total, late.total_capped, late.items.len()),
         (rows as i64, false, 3),
@@ -1910,7 +1892,7 @@ pub async fn incident_import_counts_every_row_and_lists_cap_their_count(store: &
         .delete_incident(&admin, page.items[1].incident.id, "Nhập trùng")
         .await
         .expect("the deletion is accepted");
-    let under = officer_list(0).await;
+    let under = list(&officer, 0, None, None).await;
     assert_eq!(
         (under.total, under.total_capped),
         (crate::COUNT_CAP, false),
