@@ -22,7 +22,6 @@ use crate::statistics::{FigureReads, add_member_figures, grouped_row};
 /// months or years reads one row where it would read many.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Rollup {
-    OrganisationMonth,
     ProvinceMonth,
     /// Per province and reporting month (the 15th to the 14th).
     ProvinceReportingMonth,
@@ -43,17 +42,6 @@ struct RollupTable {
 impl Rollup {
     fn table(self) -> RollupTable {
         let (name, keys, extra): (_, &'static [&'static str], _) = match self {
-            Self::OrganisationMonth => (
-                "incident_counters_monthly",
-                &[
-                    "organisation_id",
-                    "province_id",
-                    "category",
-                    "outcome",
-                    "month",
-                ],
-                MONTH_BOUNDS,
-            ),
             Self::ProvinceMonth => (
                 "incident_counters_province",
                 &["province_id", "category", "outcome", "month"],
@@ -106,7 +94,7 @@ enum Period {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 struct RollupKey {
     rollup: Rollup,
-    /// The organisation or cluster of the rollups that have one.
+    /// The cluster of the rollup that has one.
     unit: Option<Uuid>,
     province_id: Uuid,
     category: String,
@@ -235,7 +223,6 @@ impl CounterChanges {
                 .filter(|(_, span)| span.contains(key.day))
                 .map(|(cluster, _)| (Rollup::ClusterYear, Some(*cluster), year));
             let targets = [
-                (Rollup::OrganisationMonth, Some(key.organisation_id), month),
                 (Rollup::ProvinceMonth, None, month),
                 (
                     Rollup::ProvinceReportingMonth,

@@ -59,6 +59,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "reporting month counters",
         include_str!("../schema/0012_reporting_month_counters.sql"),
     ),
+    (
+        13,
+        "no organisation monthly",
+        include_str!("../schema/0013_no_organisation_monthly.sql"),
+    ),
 ];
 
 fn render(sql: &str, types: &TypeNames) -> String {

@@ -189,73 +189,53 @@ fn add_cluster_figures(
     }
 }
 
-/// Counters summed over organisations, each over its own inclusive range of days. Each range
-/// is split like any range (`domain::stats::range_parts`): its whole months come from the
-/// monthly rollup, the days before and after them from the daily counters. Each read is an
-/// index range per organisation, so its cost follows the counters in those ranges, not the
-/// organisation's incidents.
+/// Counters summed over organisations, each over its own inclusive range of days, from the
+/// daily counters: an index range per organisation, so a read's cost follows the counters in
+/// those ranges, not the organisation's incidents. A commune's counters are sparse enough
+/// that a monthly rollup per organisation held nearly as many rows (migration 0013).
 pub(crate) fn add_member_figures(
     reads: &mut FigureReads,
     previous: bool,
     ranges: Vec<(Uuid, Date, Date)>,
     columns: KeyColumns,
 ) {
-    let (mut days, mut months) = (Vec::new(), Vec::new());
-    for (organisation, first, last) in ranges {
-        let parts = range_parts(first, last, false);
-        days.extend(
-            parts
-                .days
-                .iter()
-                .map(|&(a, b)| (organisation, a.into(), b.into())),
-        );
-        months.extend(parts.months.iter().map(|&(a, b)| {
-            let (a, b) = (month_number(a), month_number(b));
-            (organisation, a.into(), b.into())
+    if ranges.is_empty() {
+        return;
+    }
+    reads.add(previous, columns, "k.month", "incident_counters k", |c| {
+        c.add_any(ranges.into_iter().map(|(organisation, first, last)| {
+            vec![
+                ("k.organisation_id = $$", Some(Value::from(organisation))),
+                ("k.day >= $$", Some(Value::from(first))),
+                ("k.day <= $$", Some(Value::from(last))),
+            ]
         }));
-    }
-    for (table, bounds, ranges) in [
-        ("incident_counters k", ["k.day >= $$", "k.day <= $$"], days),
-        (
-            "incident_counters_monthly k",
-            ["k.month >= $$", "k.month <= $$"],
-            months,
-        ),
-    ] {
-        if ranges.is_empty() {
-            continue;
-        }
-        reads.add(previous, columns, "k.month", table, |c| {
-            c.add_any(ranges.into_iter().map(|(organisation, first, last)| {
-                vec![
-                    ("k.organisation_id = $$", Some(Value::from(organisation))),
-                    (bounds[0], Some(first)),
-                    (bounds[1], Some(last)),
-                ]
-            }));
-        });
-    }
+    });
 }
 
-/// Counters summed over every organisation: days at the edges of the range from the daily
-/// counters, whole months from a monthly rollup and, when no unit or month is asked for,
-/// whole years from the yearly one. When no unit, month or year is asked for and the range
-/// fits reporting months (the 15th to the 14th) better than calendar months, those come from
-/// their own rollup instead.
+/// Counters summed over every organisation. Grouped by unit, from the daily counters (see
+/// [`add_member_figures`]). Otherwise days at the edges of the range from the daily counters,
+/// whole months from the provinces' monthly rollup and, when no month or year is asked for,
+/// whole years from their yearly one. When no month or year is asked for and the range fits
+/// reporting months (the 15th to the 14th) better than calendar months, those come from their
+/// own rollup instead.
 fn add_national_figures(
     reads: &mut FigureReads,
     previous: bool,
     columns: KeyColumns,
     (from, to): (Date, Date),
 ) {
-    let by_province = !columns.organisation;
+    if columns.organisation {
+        add_national_days(reads, previous, columns, vec![(from, to)]);
+        return;
+    }
     let within = |first: &'static str, last: &'static str, a: Value, b: Value| {
         move |c: &mut Conditions| {
             c.add(first, a);
             c.add(last, b);
         }
     };
-    let reporting = (by_province && !columns.month && !columns.year)
+    let reporting = (!columns.month && !columns.year)
         .then(|| reporting_month_parts(from, to))
         .flatten();
     if let Some(ReportingParts {
@@ -273,20 +253,15 @@ fn add_national_figures(
         );
         return;
     }
-    let parts = range_parts(from, to, by_province && !columns.month);
+    let parts = range_parts(from, to, !columns.month);
     add_national_days(reads, previous, columns, parts.days);
     for (start, end) in parts.months {
-        let table = if by_province {
-            "incident_counters_province k"
-        } else {
-            "organisations o JOIN incident_counters_monthly k ON k.organisation_id = o.id"
-        };
         let (start, end) = (month_number(start), month_number(end));
         reads.add(
             previous,
             columns,
             "k.month",
-            table,
+            "incident_counters_province k",
             within("k.month >= $$", "k.month <= $$", start.into(), end.into()),
         );
     }
