@@ -3,6 +3,7 @@
 //! [`Tx::insert_many`]. Reads of many ids go the same way ([`rows_with_ids`]).
 
 use std::collections::BTreeSet;
+use std::fmt::Write;
 
 use uuid::Uuid;
 
@@ -31,26 +32,23 @@ pub async fn insert_values(
         let chunk = 1 << (left.min(most).ilog2());
         left -= chunk;
         let mut params = Vec::with_capacity(chunk * width);
-        let mut tuples = Vec::with_capacity(chunk);
-        for row in rows.by_ref().take(chunk) {
+        // Written into one text: a placeholder formatted apiece was a twentieth of an
+        // import's time at 300 rows a call.
+        let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
+        for (i, row) in rows.by_ref().take(chunk).enumerate() {
             debug_assert_eq!(row.len(), width, "a value for every column of {table}");
-            let first = params.len();
-            let placeholders: Vec<String> = (first + 1..=first + width)
-                .map(|i| format!("${i}"))
-                .collect();
-            tuples.push(format!("({})", placeholders.join(", ")));
+            sql.push_str(if i == 0 { "(" } else { ", (" });
+            for column in 0..width {
+                let separator = if column == 0 { "" } else { ", " };
+                let _ = write!(sql, "{separator}${}", params.len() + column + 1);
+            }
+            sql.push(')');
             params.extend(row);
         }
-        written += tuples.len();
-        tx.execute(
-            &format!(
-                "INSERT INTO {table} ({}) VALUES {} {tail}",
-                columns.join(", "),
-                tuples.join(", ")
-            ),
-            params,
-        )
-        .await?;
+        written += chunk;
+        sql.push(' ');
+        sql.push_str(tail);
+        tx.execute(&sql, params).await?;
         after_each(written);
     }
     Ok(())
