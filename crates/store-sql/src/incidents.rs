@@ -24,8 +24,8 @@ use crate::counters::{CounterChanges, PROVINCE_OF_COMMUNE};
 use crate::engine::{Engine, EngineError, Reader, Row, Tx, Value, instant_text};
 use crate::events::{cluster_neighbours, publish};
 use crate::{
-    Condition, Conditions, ListSql, PageJoins, SqlStore, contains_pattern, now, page_bounds, paged,
-    params, require, scope_param,
+    Condition, Conditions, Counted, ListSql, PageJoins, SqlStore, contains_pattern, now,
+    page_bounds, paged, params, require, scope_param,
 };
 
 const COLUMNS: &str =
@@ -72,6 +72,8 @@ impl VisiblePart {
 struct PartRead {
     each_of: Option<String>,
     filter: String,
+    /// Whether it reads the viewer's own organisation's incidents.
+    own: bool,
 }
 
 /// How each part of a [`compound`] read ends its rows.
@@ -109,7 +111,7 @@ fn compound(reads: &[PartRead], columns: &str, end: PartEnd, whole: &str) -> Str
 /// Officer 00's shared parts at 10M read 1,127 index entries for a page of 50 without the
 /// bound. The bound is one read, made once for the statement.
 fn bounded_by_own(reads: &[PartRead], rows: i64) -> Vec<PartRead> {
-    let Some(own) = reads.iter().find(|r| r.each_of.is_none()) else {
+    let Some(own) = reads.iter().find(|r| r.own) else {
         return reads.to_vec();
     };
     let bound = format!(
@@ -144,7 +146,7 @@ fn part_reads(
     let laterally = engine.joins_arrays_laterally();
     let searched_text = engine.type_names().searched_text;
     let (mut reads, mut args) = (Vec::new(), Vec::new());
-    let mut read = |conditions: Vec<Condition>, arrays: Option<[String; 3]>| {
+    let mut read = |conditions: Vec<Condition>, arrays: Option<[String; 3]>, own: bool| {
         let mut c = Conditions::after(args.len());
         let each_of = arrays.map(|[organisations, from, until]| {
             format!(
@@ -158,7 +160,11 @@ fn part_reads(
         c.add_all(conditions);
         add_filters(&mut c, query, searched_text);
         let (filter, read_args) = c.into_where();
-        reads.push(PartRead { each_of, filter });
+        reads.push(PartRead {
+            each_of,
+            filter,
+            own,
+        });
         args.extend(read_args);
     };
     let (shared, own): (Vec<&VisiblePart>, Vec<&VisiblePart>) =
@@ -169,7 +175,7 @@ fn part_reads(
         parts.iter().collect()
     };
     for part in each_part {
-        read(part.conditions(), None);
+        read(part.conditions(), None, part.shared_within.is_none());
     }
     if laterally && !shared.is_empty() {
         let instant = |day: Option<Date>| {
@@ -193,6 +199,7 @@ fn part_reads(
                 ("i.occurred_at < shared_part.shared_until", None),
             ],
             Some([array(organisations), array(from), array(until)]),
+            false,
         );
     }
     (reads, args)
@@ -516,8 +523,7 @@ fn list_sql<'a>(from: &'a str, key: &'a str, joins: &'a str, filter: &'a str) ->
     ListSql {
         columns: COLUMNS,
         from,
-        count_from: None,
-        known_at_least: None,
+        counted: Counted::Shown,
         joins: Some(PageJoins { key, sql: joins }),
         filter,
         order_by: NEWEST_FIRST,
@@ -838,15 +844,13 @@ impl IncidentStore for SqlStore {
             },
             &format!("ORDER BY {NEWEST_FIRST_OF_COMPOUND} {page}"),
         );
-        let count_from = compound(
-            &reads,
-            "i.id",
-            PartEnd::Always(&format!("LIMIT {}", offset + lienhoan_store::COUNT_CAP + 1)),
-            "",
-        );
-        // Without filters the viewer sees at least all of its own incidents, which its
-        // organisation's totals row holds.
-        let own_total_sql = match parts.iter().find(|p| p.shared_within.is_none()) {
+        let count = |reads: &[PartRead]| {
+            let each = format!("LIMIT {}", offset + lienhoan_store::COUNT_CAP + 1);
+            (!reads.is_empty()).then(|| compound(reads, "i.id", PartEnd::Always(&each), ""))
+        };
+        // Without filters the viewer sees all of its own incidents, which its organisation's
+        // totals row counts; only the neighbours' shared ones are counted.
+        let own_total = match parts.iter().find(|p| p.shared_within.is_none()) {
             Some(own) if !has_filters(query) => {
                 args.push(own.organisation_id.into());
                 Some(format!(
@@ -856,9 +860,21 @@ impl IncidentStore for SqlStore {
             }
             _ => None,
         };
+        let counted_reads: Vec<PartRead> = reads
+            .iter()
+            .filter(|r| own_total.is_none() || !r.own)
+            .cloned()
+            .collect();
+        let rows = count(&counted_reads);
+        let counted = match own_total.as_deref() {
+            Some(total) => Counted::Apart {
+                total,
+                rest: rows.as_deref(),
+            },
+            None => rows.as_deref().map_or(Counted::Shown, Counted::Rows),
+        };
         let sql = ListSql {
-            count_from: Some(&count_from),
-            known_at_least: own_total_sql.as_deref(),
+            counted,
             ..list_sql(&from, "i.row_key", &joins, "")
         };
         paged(Reader::Once(engine), sql, args, (limit, offset), view).await

@@ -220,12 +220,7 @@ impl Conditions {
 struct ListSql<'a> {
     columns: &'a str,
     from: &'a str,
-    /// The rows to count, when fewer than `from` names serve (the count needs no order);
-    /// otherwise `from` itself.
-    count_from: Option<&'a str>,
-    /// A number of rows that `from` is known to hold at least, read without counting them:
-    /// when it is past the cap, the count is not made.
-    known_at_least: Option<&'a str>,
+    counted: Counted<'a>,
     joins: Option<PageJoins<'a>>,
     filter: &'a str,
     order_by: &'a str,
@@ -237,8 +232,7 @@ impl<'a> ListSql<'a> {
         Self {
             columns,
             from,
-            count_from: None,
-            known_at_least: None,
+            counted: Counted::Shown,
             joins: None,
             filter,
             order_by,
@@ -256,19 +250,38 @@ struct PageJoins<'a> {
     sql: &'a str,
 }
 
-/// The cap on counting the rows of `from_where` for a page at `offset` (the count stops one
-/// row past it, to tell "more"), and the scalar subquery that counts them.
-fn capped_count(from_where: &str, offset: i64, known_at_least: Option<&str>) -> (i64, String) {
+/// How a list counts the rows it shows.
+enum Counted<'a> {
+    /// The rows of its `from`.
+    Shown,
+    /// The rows of this from-clause: those of `from`, read without the order a page needs.
+    Rows(&'a str),
+    /// A number of rows kept beside them and read without counting (a part whose total is
+    /// kept with the counters), and the rows of the other parts' from-clause, if any. When the
+    /// number alone passes the cap, nothing is counted.
+    Apart {
+        total: &'a str,
+        rest: Option<&'a str>,
+    },
+}
+
+/// The cap on counting the rows of a page at `offset` (the count stops one row past it, to
+/// tell "more"), and the scalar subquery that counts them.
+fn capped_count(counted: &Counted, from: &str, filter: &str, offset: i64) -> (i64, String) {
     let cap = offset.saturating_add(lienhoan_store::COUNT_CAP);
     let past = cap.saturating_add(1);
-    let count =
-        format!("(SELECT COUNT(*) FROM (SELECT 1 AS one {from_where} LIMIT {past}) capped)");
-    let sql = match known_at_least {
-        // Both engines evaluate the count's subquery only when its branch is taken.
-        Some(known) => {
-            format!("CASE WHEN COALESCE({known}, 0) > {cap} THEN {past} ELSE {count} END")
+    let count = |rows: &str| {
+        format!("(SELECT COUNT(*) FROM (SELECT 1 AS one {rows} {filter} LIMIT {past}) capped)")
+    };
+    let sql = match counted {
+        Counted::Shown => count(from),
+        Counted::Rows(rows) => count(rows),
+        Counted::Apart { total, rest } => {
+            let total = format!("COALESCE({total}, 0)");
+            let rest = rest.map_or_else(|| "0".to_owned(), count);
+            // Both engines evaluate the count's subquery only when its branch is taken.
+            format!("CASE WHEN {total} > {cap} THEN {past} ELSE {total} + {rest} END")
         }
-        None => count,
     };
     (cap, sql)
 }
@@ -286,17 +299,12 @@ async fn paged<T>(
     let ListSql {
         columns,
         from,
-        count_from,
-        known_at_least,
+        counted,
         joins,
         filter,
         order_by,
     } = sql;
-    let (cap, count) = capped_count(
-        &format!("{} {filter}", count_from.unwrap_or(from)),
-        offset,
-        known_at_least,
-    );
+    let (cap, count) = capped_count(&counted, from, filter, offset);
     // Written out, not bound: SQLite plans a bound LIMIT for its value and so prepares the
     // statement again after every binding (16.9 % of a list's samples in its profile).
     let page = format!("{from} {filter} ORDER BY {order_by} LIMIT {limit} OFFSET {offset}");
