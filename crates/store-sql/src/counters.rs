@@ -70,8 +70,8 @@ impl Rollup {
 const MONTH_BOUNDS: &[&str] = &["month_start", "month_end"];
 
 /// The rollups that reports read whole years and months from, small enough to rewrite in key
-/// order daily (see `StatisticsStore::compact_statistics`). The organisations' monthly rollup
-/// and the daily counters are read a unit at a time, and are too large to rewrite as often.
+/// order daily (see `StatisticsStore::compact_statistics`). The daily counters are read a unit
+/// at a time, and are too large to rewrite as often.
 pub fn compacted_rollups() -> [&'static str; 4] {
     [
         Rollup::ProvinceMonth.table().name,
