@@ -844,10 +844,6 @@ impl IncidentStore for SqlStore {
             },
             &format!("ORDER BY {NEWEST_FIRST_OF_COMPOUND} {page}"),
         );
-        let count = |reads: &[PartRead]| {
-            let each = format!("LIMIT {}", offset + lienhoan_store::COUNT_CAP + 1);
-            (!reads.is_empty()).then(|| compound(reads, "i.id", PartEnd::Always(&each), ""))
-        };
         // Without filters the viewer sees all of its own incidents, which its organisation's
         // totals row counts; only the neighbours' shared ones are counted.
         let own_total = match parts.iter().find(|p| p.shared_within.is_none()) {
@@ -865,7 +861,9 @@ impl IncidentStore for SqlStore {
             .filter(|r| own_total.is_none() || !r.own)
             .cloned()
             .collect();
-        let rows = count(&counted_reads);
+        let each = format!("LIMIT {}", offset + lienhoan_store::COUNT_CAP + 1);
+        let rows = (!counted_reads.is_empty())
+            .then(|| compound(&counted_reads, "i.id", PartEnd::Always(&each), ""));
         let counted = match own_total.as_deref() {
             Some(total) => Counted::Apart {
                 total,
