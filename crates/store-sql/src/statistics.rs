@@ -213,8 +213,8 @@ pub(crate) fn add_member_figures(
     });
 }
 
-/// Counters summed over every organisation. Grouped by unit, from the daily counters (see
-/// [`add_member_figures`]). Otherwise days at the edges of the range from the daily counters,
+/// Counters summed over every organisation. Grouped by unit, from the daily counters over the
+/// whole range ([`add_national_days`]). Otherwise days at the edges of the range from the daily counters,
 /// whole months from the provinces' monthly rollup and, when no month or year is asked for,
 /// whole years from their yearly one. When no month or year is asked for and the range fits
 /// reporting months (the 15th to the 14th) better than calendar months, those come from their
