@@ -23,6 +23,7 @@ use crate::clusters::span;
 use crate::counters::{CounterChanges, PROVINCE_OF_COMMUNE};
 use crate::engine::{Engine, EngineError, Reader, Row, Tx, Value, instant_text};
 use crate::events::{cluster_neighbours, publish};
+use crate::names::Named;
 use crate::{
     Condition, Conditions, Counted, ListSql, PageJoins, SqlStore, contains_pattern, now,
     page_bounds, paged, params, require, scope_param,
@@ -32,12 +33,7 @@ const COLUMNS: &str =
     "i.id, i.organisation_id, i.commune_id, i.place, i.latitude_e6, i.longitude_e6,
     i.occurred_at, i.reported_at, i.category, i.suspects, i.victims, i.deaths, i.injured,
     i.damage_vnd, i.narrative, i.status, i.outcome, i.outcome_people, i.cross_border, i.shared,
-    i.created_at, i.updated_at, o.name AS organisation_name, c.kind AS commune_kind,
-    c.name AS commune_name";
-
-/// The names an incident is shown with.
-const JOINS: &str = "JOIN organisations o ON o.id = i.organisation_id
-    JOIN admin_units c ON c.id = i.commune_id";
+    i.created_at, i.updated_at";
 
 /// A part of what a scoped viewer may see, read on its own from the organisation index: all
 /// of its own incidents, or the shared incidents of an organisation it was in a cluster with,
@@ -263,7 +259,14 @@ fn parse<T>(column: &str, text: String, parse: fn(&str) -> Option<T>) -> Result<
     parse(&text).ok_or_else(|| EngineError::Other(format!("{column}: unknown value {text}")))
 }
 
-fn view(row: &Row) -> Result<IncidentView, EngineError> {
+/// An incident as its row holds it, before the names it is shown with
+/// ([`SqlStore::with_names`]).
+struct Stored {
+    incident: Incident,
+    shared: bool,
+}
+
+fn stored(row: &Row) -> Result<Stored, EngineError> {
     let input = IncidentInput {
         commune_id: row.uuid("commune_id")?,
         place: row.text("place")?,
@@ -284,7 +287,7 @@ fn view(row: &Row) -> Result<IncidentView, EngineError> {
         cross_border: row.bool("cross_border")?,
         shared: None,
     };
-    Ok(IncidentView {
+    Ok(Stored {
         shared: row.bool("shared")?,
         incident: Incident {
             id: row.uuid("id")?,
@@ -293,16 +296,110 @@ fn view(row: &Row) -> Result<IncidentView, EngineError> {
             created_at: row.instant("created_at")?,
             updated_at: row.instant("updated_at")?,
         },
-        organisation_name: row.text("organisation_name")?,
-        commune_name: format!(
-            "{} {}",
-            row.text("commune_kind")?,
-            row.text("commune_name")?
-        ),
     })
 }
 
 impl SqlStore {
+    /// A page of the incidents `actor` may see that `query` keeps, without their names.
+    async fn stored_page(&self, actor: &Actor, query: &IncidentQuery) -> StoreResult<Page<Stored>> {
+        let (limit, offset) = page_bounds(query.limit, query.offset);
+        // The viewer's parts, remembered for a moment, and then the page in one statement: a
+        // membership that changed since changes the page as it would have a moment later.
+        let engine = self.engine_ref();
+        let row_key = engine.type_names().row_key;
+        let joins = page_joins(row_key);
+        let Some(parts) = self.remembered_parts(actor).await? else {
+            let mut c = Conditions::default();
+            // Read from the index of all incidents, which carries no text: the row is at hand.
+            add_filters(&mut c, query, "i.search_text");
+            let (filter, args) = c.into_where();
+            let key = format!("i.{row_key} AS row_key");
+            return paged(
+                Reader::Once(engine),
+                list_sql("FROM incidents i", &key, &joins, &filter),
+                args,
+                (limit, offset),
+                stored,
+            )
+            .await;
+        };
+        let (reads, mut args) = part_reads(&parts, query, engine);
+        // Each part reads from the organisation index only as many rows as the page or the
+        // capped count can need, so a page costs the same however many incidents the viewer
+        // and its neighbours have: the page its newest rows, the count any rows.
+        let page = format!("LIMIT {}", offset + limit);
+        let part_page = format!("ORDER BY {NEWEST_FIRST} {page}");
+        let from = compound(
+            &bounded_by_own(&reads, offset + limit),
+            &format!("i.occurred_at, i.id, i.{row_key} AS row_key"),
+            if engine.merges_ordered_parts() {
+                PartEnd::Lazy(&part_page)
+            } else {
+                PartEnd::Always(&part_page)
+            },
+            &format!("ORDER BY {NEWEST_FIRST_OF_COMPOUND} {page}"),
+        );
+        // Without filters the viewer sees all of its own incidents, which its organisation's
+        // totals row counts; only the neighbours' shared ones are counted.
+        let own_total = match parts.iter().find(|p| p.shared_within.is_none()) {
+            Some(own) if !has_filters(query) => {
+                args.push(own.organisation_id.into());
+                Some(format!(
+                    "(SELECT t.incidents FROM incident_totals t WHERE t.organisation_id = ${})",
+                    args.len()
+                ))
+            }
+            _ => None,
+        };
+        let counted_reads: Vec<PartRead> = reads
+            .iter()
+            .filter(|r| own_total.is_none() || !r.own)
+            .cloned()
+            .collect();
+        let each = format!("LIMIT {}", offset + lienhoan_store::COUNT_CAP + 1);
+        let rows = (!counted_reads.is_empty())
+            .then(|| compound(&counted_reads, "i.id", PartEnd::Always(&each), ""));
+        let counted = match own_total.as_deref() {
+            Some(total) => Counted::Apart {
+                total,
+                rest: rows.as_deref(),
+            },
+            None => rows.as_deref().map_or(Counted::Shown, Counted::Rows),
+        };
+        let sql = ListSql {
+            counted,
+            ..list_sql(&from, "i.row_key", &joins, "")
+        };
+        paged(Reader::Once(engine), sql, args, (limit, offset), stored).await
+    }
+
+    /// Views of `stored` incidents, named from memory where the names were read a moment ago.
+    async fn with_names(&self, stored: Vec<Stored>) -> Result<Vec<IncidentView>, EngineError> {
+        let organisations = self
+            .names(
+                Named::Organisation,
+                stored.iter().map(|s| s.incident.organisation_id),
+            )
+            .await?;
+        let communes = self
+            .names(
+                Named::AdminUnit,
+                stored.iter().map(|s| s.incident.input.commune_id),
+            )
+            .await?;
+        stored
+            .into_iter()
+            .map(|Stored { incident, shared }| {
+                Ok(IncidentView {
+                    organisation_name: organisations.of(incident.organisation_id)?,
+                    commune_name: communes.of(incident.input.commune_id)?,
+                    incident,
+                    shared,
+                })
+            })
+            .collect()
+    }
+
     /// What the actor may see, as [`visible_parts`] read it at most [`crate::MEMO_FOR`] ago;
     /// `None` for those who see everything. A list is then one statement.
     async fn remembered_parts(
@@ -384,7 +481,7 @@ async fn check_commune(
     note_commune(&rows, organisation_id, commune_id, counters)
 }
 
-async fn fetch(tx: &mut dyn Tx, actor: &Actor, id: Uuid) -> StoreResult<IncidentView> {
+async fn fetch(tx: &mut dyn Tx, actor: &Actor, id: Uuid) -> StoreResult<Stored> {
     let mut conditions = Conditions::default();
     conditions.add("i.id = $$", id);
     if let Some(viewer) = scope_param(actor.cluster_scope()) {
@@ -393,12 +490,9 @@ async fn fetch(tx: &mut dyn Tx, actor: &Actor, id: Uuid) -> StoreResult<Incident
     }
     let (filter, args) = conditions.into_where();
     let rows = tx
-        .query(
-            &format!("SELECT {COLUMNS} FROM incidents i {JOINS} {filter}"),
-            args,
-        )
+        .query(&format!("SELECT {COLUMNS} FROM incidents i {filter}"), args)
         .await?;
-    Ok(view(rows.first().ok_or(StoreError::NotFound)?)?)
+    Ok(stored(rows.first().ok_or(StoreError::NotFound)?)?)
 }
 
 /// The columns of an incident row, in the order of [`row_values`].
@@ -512,9 +606,9 @@ const NEWEST_FIRST: &str = "i.occurred_at DESC, i.id";
 const NEWEST_FIRST_OF_COMPOUND: &str = "occurred_at DESC, id";
 
 /// How a list page finds its incidents again from the keys it chose (see
-/// [`crate::engine::TypeNames::row_key`]), with the names they are shown with.
+/// [`crate::engine::TypeNames::row_key`]).
 fn page_joins(row_key: &str) -> String {
-    format!("JOIN incidents i ON i.{row_key} = chosen.row_key {JOINS}")
+    format!("JOIN incidents i ON i.{row_key} = chosen.row_key")
 }
 
 /// An incident list over the rows of `from`, newest first, whose rows `key` selects as
@@ -781,7 +875,10 @@ impl IncidentStore for SqlStore {
 
     async fn incident(&self, actor: &Actor, id: Uuid) -> StoreResult<IncidentView> {
         let mut tx = self.engine.read().await?;
-        fetch(tx.as_mut(), actor, id).await
+        let found = fetch(tx.as_mut(), actor, id).await?;
+        drop(tx);
+        let mut views = self.with_names(vec![found]).await?;
+        Ok(views.remove(0))
     }
 
     async fn incident_history(&self, actor: &Actor, id: Uuid) -> StoreResult<Vec<AuditView>> {
@@ -807,74 +904,11 @@ impl IncidentStore for SqlStore {
         actor: &Actor,
         query: &IncidentQuery,
     ) -> StoreResult<Page<IncidentView>> {
-        let (limit, offset) = page_bounds(query.limit, query.offset);
-        // The viewer's parts, remembered for a moment, and then the page in one statement: a
-        // membership that changed since changes the page as it would have a moment later.
-        let engine = self.engine_ref();
-        let row_key = engine.type_names().row_key;
-        let joins = page_joins(row_key);
-        let Some(parts) = self.remembered_parts(actor).await? else {
-            let mut c = Conditions::default();
-            // Read from the index of all incidents, which carries no text: the row is at hand.
-            add_filters(&mut c, query, "i.search_text");
-            let (filter, args) = c.into_where();
-            let key = format!("i.{row_key} AS row_key");
-            return paged(
-                Reader::Once(engine),
-                list_sql("FROM incidents i", &key, &joins, &filter),
-                args,
-                (limit, offset),
-                view,
-            )
-            .await;
-        };
-        let (reads, mut args) = part_reads(&parts, query, engine);
-        // Each part reads from the organisation index only as many rows as the page or the
-        // capped count can need, so a page costs the same however many incidents the viewer
-        // and its neighbours have: the page its newest rows, the count any rows.
-        let page = format!("LIMIT {}", offset + limit);
-        let part_page = format!("ORDER BY {NEWEST_FIRST} {page}");
-        let from = compound(
-            &bounded_by_own(&reads, offset + limit),
-            &format!("i.occurred_at, i.id, i.{row_key} AS row_key"),
-            if engine.merges_ordered_parts() {
-                PartEnd::Lazy(&part_page)
-            } else {
-                PartEnd::Always(&part_page)
-            },
-            &format!("ORDER BY {NEWEST_FIRST_OF_COMPOUND} {page}"),
-        );
-        // Without filters the viewer sees all of its own incidents, which its organisation's
-        // totals row counts; only the neighbours' shared ones are counted.
-        let own_total = match parts.iter().find(|p| p.shared_within.is_none()) {
-            Some(own) if !has_filters(query) => {
-                args.push(own.organisation_id.into());
-                Some(format!(
-                    "(SELECT t.incidents FROM incident_totals t WHERE t.organisation_id = ${})",
-                    args.len()
-                ))
-            }
-            _ => None,
-        };
-        let counted_reads: Vec<PartRead> = reads
-            .iter()
-            .filter(|r| own_total.is_none() || !r.own)
-            .cloned()
-            .collect();
-        let each = format!("LIMIT {}", offset + lienhoan_store::COUNT_CAP + 1);
-        let rows = (!counted_reads.is_empty())
-            .then(|| compound(&counted_reads, "i.id", PartEnd::Always(&each), ""));
-        let counted = match own_total.as_deref() {
-            Some(total) => Counted::Apart {
-                total,
-                rest: rows.as_deref(),
-            },
-            None => rows.as_deref().map_or(Counted::Shown, Counted::Rows),
-        };
-        let sql = ListSql {
-            counted,
-            ..list_sql(&from, "i.row_key", &joins, "")
-        };
-        paged(Reader::Once(engine), sql, args, (limit, offset), view).await
+        let page = self.stored_page(actor, query).await?;
+        Ok(Page {
+            items: self.with_names(page.items).await?,
+            total: page.total,
+            total_capped: page.total_capped,
+        })
     }
 }

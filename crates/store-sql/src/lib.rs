@@ -15,6 +15,7 @@ mod events;
 mod exchange;
 mod geo;
 mod incidents;
+mod names;
 mod organisations;
 mod password;
 mod register;
@@ -42,6 +43,8 @@ pub struct SqlStore {
     visible_parts: Memo<Uuid, Arc<[VisiblePart]>>,
     /// A cluster's members, by cluster.
     cluster_members: Memo<Uuid, Members>,
+    /// The names organisations and administrative units are shown with.
+    names: names::NameMemos,
 }
 
 impl SqlStore {
@@ -52,6 +55,7 @@ impl SqlStore {
             sessions: Memo::default(),
             visible_parts: Memo::default(),
             cluster_members: Memo::default(),
+            names: names::NameMemos::default(),
         }
     }
 

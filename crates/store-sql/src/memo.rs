@@ -1,6 +1,6 @@
 //! What this process read from the database a moment ago, so that a busy client's requests do
-//! not each read the same few rows again: its session, and the memberships that decide what it
-//! may see.
+//! not each read the same few rows again: its session, the memberships that decide what it
+//! may see, and the names of the organisations and places it is shown (see `names`).
 //!
 //! The database stays the only record: an entry is trusted for [`MEMO_FOR`] after it was read.
 //! A change made through this process forgets the entries it touches as soon as it commits;

@@ -12,7 +12,9 @@ use uuid::Uuid;
 
 use crate::audit::{Change, record};
 use crate::engine::{EngineError, Reader, Row, Tx};
-use crate::{ListSql, SqlStore, contains_pattern, now, page_bounds, paged, params, require};
+use crate::{
+    ListSql, SqlStore, commit_then, contains_pattern, now, page_bounds, paged, params, require,
+};
 
 const COLUMNS: &str = "o.id, o.name, o.kind, o.admin_unit_id, \
     u.kind AS unit_kind, u.name AS unit_name, p.kind AS parent_kind, p.name AS parent_name";
@@ -150,7 +152,7 @@ impl OrganisationStore for SqlStore {
             },
         )
         .await?;
-        tx.commit().await?;
+        commit_then(tx, || self.names.forget_organisations()).await?;
         Ok(after)
     }
 

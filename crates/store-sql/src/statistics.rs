@@ -19,10 +19,10 @@ use lienhoan_store::{
 use time::{Date, Month};
 use uuid::Uuid;
 
-use crate::bulk::rows_with_ids;
 use crate::clusters::span;
 use crate::counters::compacted_rollups;
-use crate::engine::{Engine, EngineError, Reader, Row, Value};
+use crate::engine::{EngineError, Reader, Row, Value};
+use crate::names::Named;
 use crate::{Conditions, SqlStore, params, require, scope_param};
 
 pub(crate) fn grouped_row(r: &Row) -> Result<GroupedFigures, EngineError> {
@@ -401,28 +401,31 @@ impl SqlStore {
     }
 }
 
-/// Names for the organisation and province keys that appear, one query per dimension.
+/// Names for the organisation and province keys that appear.
 async fn labels(
-    engine: &dyn Engine,
+    store: &SqlStore,
     dims: &[Dimension],
     keys: &[&Vec<String>],
 ) -> Result<HashMap<String, String>, EngineError> {
-    let mut names = HashMap::new();
+    let mut labels = HashMap::new();
     for (position, dim) in dims.iter().enumerate() {
-        let select = match dim {
-            Dimension::Unit => "SELECT id, name FROM organisations",
-            Dimension::Province => "SELECT id, kind || ' ' || name AS name FROM admin_units",
+        let named = match dim {
+            Dimension::Unit => Named::Organisation,
+            Dimension::Province => Named::AdminUnit,
             _ => continue,
         };
         let ids: BTreeSet<Uuid> = keys
             .iter()
             .filter_map(|key| Uuid::parse_str(&key[position]).ok())
             .collect();
-        for row in rows_with_ids(Reader::Once(engine), &format!("{select} WHERE id"), ids).await? {
-            names.insert(row.uuid("id")?.to_string(), row.text("name")?);
+        let names = store.names(named, ids.iter().copied()).await?;
+        for id in ids {
+            if let Some(name) = names.get(id) {
+                labels.insert(id.to_string(), name.to_owned());
+            }
         }
     }
-    Ok(names)
+    Ok(labels)
 }
 
 /// Each distinct value's place when labels sort in Vietnamese order (codes, months and years
@@ -486,7 +489,7 @@ impl StatisticsStore for SqlStore {
         if let Some(previous) = &previous {
             keys.extend(previous.keys().filter(|k| !current.contains_key(*k)));
         }
-        let names = labels(self.engine_ref(), &query.group_by, &keys).await?;
+        let names = labels(self, &query.group_by, &keys).await?;
         let label = |value: &String| names.get(value).cloned().unwrap_or_else(|| value.clone());
         let ranks = ranks(keys.iter().flat_map(|key| key.iter()), &label);
         keys.sort_by_cached_key(|key| key.iter().map(|v| ranks[v]).collect::<Vec<_>>());

@@ -10,7 +10,7 @@ use lienhoan_domain::cluster::Cluster;
 use lienhoan_domain::format::local_date;
 use lienhoan_domain::geo::AdminUnit;
 use lienhoan_domain::incident::{Incident, IncidentInput, Outcome, Status};
-use lienhoan_domain::organisation::Organisation;
+use lienhoan_domain::organisation::{Organisation, OrganisationInput};
 use lienhoan_domain::stats::{Dimension, Figures};
 use serde_json::json;
 use time::macros::{date, datetime};
@@ -355,6 +355,39 @@ pub async fn incident_writes_are_audited_with_before_and_after(store: &dyn Store
         !seen.shared,
         "an incident that is not cross-border is not shared"
     );
+
+    // Names are remembered for a moment; a rename through this process shows at once.
+    let rename = |name: &str| OrganisationInput {
+        name: name.into(),
+        kind: a.kind,
+        admin_unit_id: a.admin_unit_id,
+    };
+    let renamed = "Công an huyện Sơn Dương (đổi tên)";
+    store
+        .update_organisation(&Actor::system(), a.id, &rename(renamed))
+        .await
+        .unwrap();
+    let listed = store
+        .list_incidents(&officer_a, &IncidentQuery::default())
+        .await
+        .unwrap();
+    let names: BTreeSet<&str> = listed
+        .items
+        .iter()
+        .map(|v| v.organisation_name.as_str())
+        .collect();
+    assert_eq!(
+        names,
+        BTreeSet::from([renamed]),
+        "a list shows the new name"
+    );
+    let seen_renamed = store.incident(&officer_a, created.id).await.unwrap();
+    assert_eq!(seen_renamed.organisation_name, renamed);
+    assert_eq!(seen_renamed.commune_name, "Xã Tú Thịnh");
+    store
+        .update_organisation(&Actor::system(), a.id, &rename(&a.name))
+        .await
+        .unwrap();
 
     let edited_input = IncidentInput {
         category: "criminal.drugs".into(),
