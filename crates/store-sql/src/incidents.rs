@@ -303,8 +303,9 @@ impl SqlStore {
     /// A page of the incidents `actor` may see that `query` keeps, without their names.
     async fn stored_page(&self, actor: &Actor, query: &IncidentQuery) -> StoreResult<Page<Stored>> {
         let (limit, offset) = page_bounds(query.limit, query.offset);
-        // The viewer's parts, remembered for a moment, and then the page in one statement: a
-        // membership that changed since changes the page as it would have a moment later.
+        // The viewer's parts, remembered for a moment, and then the page's rows in one
+        // statement (their names come after, see `with_names`): a membership that changed
+        // since changes the page as it would have a moment later.
         let engine = self.engine_ref();
         let row_key = engine.type_names().row_key;
         let joins = page_joins(row_key);
@@ -401,7 +402,7 @@ impl SqlStore {
     }
 
     /// What the actor may see, as [`visible_parts`] read it at most [`crate::MEMO_FOR`] ago;
-    /// `None` for those who see everything. A list is then one statement.
+    /// `None` for those who see everything. A list's rows are then one statement.
     async fn remembered_parts(
         &self,
         actor: &Actor,

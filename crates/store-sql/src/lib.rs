@@ -77,6 +77,8 @@ impl SqlStore {
 
 /// Commits `tx`, then runs `forget` (a memo's forgetting): also when the commit's outcome is
 /// unknown, and when the request is dropped while it commits, since the commit may still land.
+/// In that last case a read between the forgetting and the commit's landing may remember the
+/// old rows for up to [`MEMO_FOR`], as other processes do; the change was never acknowledged.
 async fn commit_then(tx: Box<dyn engine::Tx>, forget: impl FnOnce()) -> StoreResult<()> {
     struct OnDrop<F: FnOnce()>(Option<F>);
     impl<F: FnOnce()> Drop for OnDrop<F> {

@@ -2,7 +2,7 @@
 //! moment like the other memos (see [`crate::memo`]): a page of incidents then reads its rows
 //! and no names, where joining two tables for each of its 50 rows was over a third of the
 //! buffers PostgreSQL read for an officer's page, and a national report by unit reads its
-//! 3,321 labels from memory.
+//! 3,321 labels from memory while they are remembered.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
@@ -47,7 +47,7 @@ impl NameMemos {
         }
     }
 
-    /// After a commit that renamed an organisation (see [`crate::commit_then`]).
+    /// After a commit that changed an organisation (see [`crate::commit_then`]).
     pub(crate) fn forget_organisations(&self) {
         self.organisations.forget(|_| false);
     }
@@ -60,6 +60,7 @@ pub(crate) struct Names {
 }
 
 impl Names {
+    /// The name of `id`, if it was asked for and has a row.
     pub(crate) fn get(&self, id: Uuid) -> Option<&str> {
         self.names.get(&id).map(|name| &**name)
     }

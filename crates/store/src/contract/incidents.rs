@@ -18,7 +18,7 @@ use time::{Date, Duration, OffsetDateTime};
 use uuid::Uuid;
 
 use super::fixtures::*;
-use crate::{AuditQuery, IncidentQuery, Store, StoreError, StoreResult};
+use crate::{AuditQuery, IncidentQuery, StatisticsQuery, Store, StoreError, StoreResult};
 
 // ---------------------------------------------------------------------------------------------
 // 11. Incidents
@@ -356,7 +356,25 @@ pub async fn incident_writes_are_audited_with_before_and_after(store: &dyn Store
         "an incident that is not cross-border is not shared"
     );
 
-    // Names are remembered for a moment; a rename through this process shows at once.
+    // Names are remembered for a moment; a rename through this process shows at once, in
+    // lists, in an incident and in the labels of figures by unit.
+    let unit_labels = || async {
+        let query = StatisticsQuery {
+            cluster_id: None,
+            from: date!(2019 - 01 - 01),
+            to: date!(2019 - 12 - 31),
+            group_by: vec![Dimension::Unit],
+            compare_previous_year: false,
+        };
+        let stats = statistics_of(store, &Actor::system(), &query).await;
+        let labels: BTreeSet<String> = stats
+            .rows
+            .into_iter()
+            .map(|r| r.labels[0].clone())
+            .collect();
+        labels
+    };
+    assert_eq!(unit_labels().await, BTreeSet::from([a.name.clone()]));
     let rename = |name: &str| OrganisationInput {
         name: name.into(),
         kind: a.kind,
@@ -384,6 +402,11 @@ pub async fn incident_writes_are_audited_with_before_and_after(store: &dyn Store
     let seen_renamed = store.incident(&officer_a, created.id).await.unwrap();
     assert_eq!(seen_renamed.organisation_name, renamed);
     assert_eq!(seen_renamed.commune_name, "Xã Tú Thịnh");
+    assert_eq!(
+        unit_labels().await,
+        BTreeSet::from([renamed.to_owned()]),
+        "figures by unit show the new name"
+    );
     store
         .update_organisation(&Actor::system(), a.id, &rename(&a.name))
         .await
