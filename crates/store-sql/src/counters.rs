@@ -28,6 +28,8 @@ enum Rollup {
     ProvinceYear,
     /// Per cluster: each member counts for the days it was a member.
     ClusterYear,
+    /// Per organisation, for national figures by unit.
+    UnitYear,
 }
 
 /// Where a rollup's rows go: the table, its key columns in the order of
@@ -62,6 +64,17 @@ impl Rollup {
                 &["cluster_id", "province_id", "category", "outcome", "year"],
                 &[],
             ),
+            Self::UnitYear => (
+                "incident_counters_unit_yearly",
+                &[
+                    "organisation_id",
+                    "province_id",
+                    "category",
+                    "outcome",
+                    "year",
+                ],
+                &[],
+            ),
         };
         RollupTable { name, keys, extra }
     }
@@ -71,7 +84,7 @@ const MONTH_BOUNDS: &[&str] = &["month_start", "month_end"];
 
 /// The rollups that reports read whole years and months from, small enough to rewrite in key
 /// order daily (see `StatisticsStore::compact_statistics`). The daily counters are read a unit
-/// at a time, and are too large to rewrite as often.
+/// at a time, and they and the units' years are too large to rewrite as often.
 pub fn compacted_rollups() -> [&'static str; 4] {
     [
         Rollup::ProvinceMonth.table().name,
@@ -94,7 +107,7 @@ enum Period {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 struct RollupKey {
     rollup: Rollup,
-    /// The cluster of the rollup that has one.
+    /// The cluster or the organisation of the rollups keyed by one.
     unit: Option<Uuid>,
     province_id: Uuid,
     category: String,
@@ -230,6 +243,7 @@ impl CounterChanges {
                     Period::ReportingMonth(reporting_month(key.day)),
                 ),
                 (Rollup::ProvinceYear, None, year),
+                (Rollup::UnitYear, Some(key.organisation_id), year),
             ];
             for (rollup, unit, period) in targets.into_iter().chain(clusters) {
                 let rollup_key = RollupKey {

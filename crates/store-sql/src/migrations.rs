@@ -64,6 +64,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "no organisation monthly",
         include_str!("../schema/0013_no_organisation_monthly.sql"),
     ),
+    (
+        14,
+        "unit yearly counters",
+        include_str!("../schema/0014_unit_yearly_counters.sql"),
+    ),
 ];
 
 fn render(sql: &str, types: &TypeNames) -> String {

@@ -143,6 +143,19 @@ impl FigureReads {
     }
 }
 
+/// The range's whole years and the days around them, when a yearly rollup can serve;
+/// otherwise the whole range as days.
+fn year_split((from, to): (Date, Date), yearly: bool) -> YearSplit {
+    if yearly {
+        YearSplit::of(from, to)
+    } else {
+        YearSplit {
+            years: None,
+            rest: vec![(from, to)],
+        }
+    }
+}
+
 /// Counters summed over a cluster's members, each counting only for the days it was a member.
 /// Whole years come from the cluster's yearly counters when the grouping needs neither the
 /// member nor the month; the days around them member by member ([`add_member_figures`]).
@@ -153,14 +166,7 @@ fn add_cluster_figures(
     columns: KeyColumns,
     (from, to): (Date, Date),
 ) {
-    let split = if columns.organisation || columns.month {
-        YearSplit {
-            years: None,
-            rest: vec![(from, to)],
-        }
-    } else {
-        YearSplit::of(from, to)
-    };
+    let split = year_split((from, to), !columns.organisation && !columns.month);
     let ranges = cluster
         .members
         .iter()
@@ -213,8 +219,9 @@ pub(crate) fn add_member_figures(
     });
 }
 
-/// Counters summed over every organisation. Grouped by unit, from the daily counters over the
-/// whole range ([`add_national_days`]). Otherwise days at the edges of the range from the daily counters,
+/// Counters summed over every organisation. Grouped by unit, whole years from the units' yearly
+/// rollup and the other days from the daily counters ([`add_national_days`]); by month, every
+/// day from those. Otherwise days at the edges of the range from the daily counters,
 /// whole months from the provinces' monthly rollup and, when no month or year is asked for,
 /// whole years from their yearly one. When no month or year is asked for and the range fits
 /// reporting months (the 15th to the 14th) better than calendar months, those come from their
@@ -225,16 +232,35 @@ fn add_national_figures(
     columns: KeyColumns,
     (from, to): (Date, Date),
 ) {
-    if columns.organisation {
-        add_national_days(reads, previous, columns, vec![(from, to)]);
-        return;
-    }
     let within = |first: &'static str, last: &'static str, a: Value, b: Value| {
         move |c: &mut Conditions| {
             c.add(first, a);
             c.add(last, b);
         }
     };
+    let years = |(first, last): (i32, i32)| {
+        within(
+            "k.year >= $$",
+            "k.year <= $$",
+            i64::from(first).into(),
+            i64::from(last).into(),
+        )
+    };
+    if columns.organisation {
+        let split = year_split((from, to), !columns.month);
+        add_national_days(reads, previous, columns, split.rest);
+        if let Some(whole) = split.years {
+            // A year reads as its January, which is all a grouping by year looks at.
+            reads.add(
+                previous,
+                columns,
+                "k.year * 100 + 1",
+                "incident_counters_unit_yearly k",
+                years(whole),
+            );
+        }
+        return;
+    }
     let reporting = (!columns.month && !columns.year)
         .then(|| reporting_month_parts(from, to))
         .flatten();
@@ -265,19 +291,14 @@ fn add_national_figures(
             within("k.month >= $$", "k.month <= $$", start.into(), end.into()),
         );
     }
-    if let Some((first, last)) = parts.years {
+    if let Some(whole) = parts.years {
         // A year reads as its January, which is all a grouping by year looks at.
         reads.add(
             previous,
             columns,
             "k.year * 100 + 1",
             "incident_counters_province_yearly k",
-            within(
-                "k.year >= $$",
-                "k.year <= $$",
-                i64::from(first).into(),
-                i64::from(last).into(),
-            ),
+            years(whole),
         );
     }
 }
