@@ -10,20 +10,11 @@ CREATE TABLE incident_counters_unit_yearly (
     province_id {uuid} NOT NULL,
     category TEXT NOT NULL,
     outcome TEXT NOT NULL,
-    incidents {bigint} NOT NULL,
-    people_prosecuted {bigint} NOT NULL,
-    people_sanctioned {bigint} NOT NULL,
-    deaths {bigint} NOT NULL,
-    injured {bigint} NOT NULL,
-    suspects {bigint} NOT NULL,
-    victims {bigint} NOT NULL,
-    damage_vnd {bigint} NOT NULL,
+    {measure_columns},
     PRIMARY KEY (year, organisation_id, province_id, category, outcome)
 ) {clustered};
 
 INSERT INTO incident_counters_unit_yearly
-SELECT month / 100, organisation_id, province_id, category, outcome, SUM(incidents),
-    SUM(people_prosecuted), SUM(people_sanctioned), SUM(deaths), SUM(injured), SUM(suspects),
-    SUM(victims), SUM(damage_vnd)
+SELECT month / 100, organisation_id, province_id, category, outcome, {measure_sums}
 FROM incident_counters
 GROUP BY month / 100, organisation_id, province_id, category, outcome;

@@ -1,5 +1,7 @@
 //! The shared schema, written once with type placeholders that each engine fills in.
 
+use lienhoan_domain::stats::Figures;
+
 use crate::engine::{Engine, EngineError, TypeNames};
 
 const MIGRATIONS: &[(i64, &str, &str)] = &[
@@ -71,8 +73,20 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
 ];
 
+/// `{measure_columns}` declares a counter table's measures (`Figures::MEASURES`), and
+/// `{measure_sums}` sums them in a `SELECT`; migrations before 0014 spell them out.
 fn render(sql: &str, types: &TypeNames) -> String {
-    sql.replace("{uuid}", types.uuid)
+    let columns: Vec<String> = Figures::MEASURES
+        .iter()
+        .map(|m| format!("{m} {} NOT NULL", types.bigint))
+        .collect();
+    let sums: Vec<String> = Figures::MEASURES
+        .iter()
+        .map(|m| format!("SUM({m})"))
+        .collect();
+    sql.replace("{measure_columns}", &columns.join(", "))
+        .replace("{measure_sums}", &sums.join(", "))
+        .replace("{uuid}", types.uuid)
         .replace("{date}", types.date)
         .replace("{instant}", types.instant)
         .replace("{bool}", types.bool)
