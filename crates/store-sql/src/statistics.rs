@@ -156,6 +156,23 @@ fn year_split((from, to): (Date, Date), yearly: bool) -> YearSplit {
     }
 }
 
+/// Whole years `first`–`last` from the yearly rollup `table` (aliased `k`), narrowed by `only`.
+fn add_years(
+    reads: &mut FigureReads,
+    previous: bool,
+    columns: KeyColumns,
+    table: &str,
+    (first, last): (i32, i32),
+    only: impl FnOnce(&mut Conditions),
+) {
+    // A year reads as its January, which is all a grouping by year looks at.
+    reads.add(previous, columns, "k.year * 100 + 1", table, |c| {
+        only(c);
+        c.add("k.year >= $$", i64::from(first));
+        c.add("k.year <= $$", i64::from(last));
+    });
+}
+
 /// Counters summed over a cluster's members, each counting only for the days it was a member.
 /// Whole years come from the cluster's yearly counters when the grouping needs neither the
 /// member nor the month; the days around them member by member ([`add_member_figures`]).
@@ -179,18 +196,14 @@ fn add_cluster_figures(
         })
         .collect();
     add_member_figures(reads, previous, ranges, columns);
-    if let Some((first, last)) = split.years {
-        // A year reads as its January, which is all a grouping by year looks at.
-        reads.add(
+    if let Some(whole) = split.years {
+        add_years(
+            reads,
             previous,
             columns,
-            "k.year * 100 + 1",
             "cluster_counters_yearly k",
-            |c| {
-                c.add("k.cluster_id = $$", cluster.id);
-                c.add("k.year >= $$", i64::from(first));
-                c.add("k.year <= $$", i64::from(last));
-            },
+            whole,
+            |c| c.add("k.cluster_id = $$", cluster.id),
         );
     }
 }
@@ -238,26 +251,12 @@ fn add_national_figures(
             c.add(last, b);
         }
     };
-    let years = |(first, last): (i32, i32)| {
-        within(
-            "k.year >= $$",
-            "k.year <= $$",
-            i64::from(first).into(),
-            i64::from(last).into(),
-        )
-    };
     if columns.organisation {
         let split = year_split((from, to), !columns.month);
         add_national_days(reads, previous, columns, split.rest);
         if let Some(whole) = split.years {
-            // A year reads as its January, which is all a grouping by year looks at.
-            reads.add(
-                previous,
-                columns,
-                "k.year * 100 + 1",
-                "incident_counters_unit_yearly k",
-                years(whole),
-            );
+            let table = "incident_counters_unit_yearly k";
+            add_years(reads, previous, columns, table, whole, |_| {});
         }
         return;
     }
@@ -292,14 +291,8 @@ fn add_national_figures(
         );
     }
     if let Some(whole) = parts.years {
-        // A year reads as its January, which is all a grouping by year looks at.
-        reads.add(
-            previous,
-            columns,
-            "k.year * 100 + 1",
-            "incident_counters_province_yearly k",
-            years(whole),
-        );
+        let table = "incident_counters_province_yearly k";
+        add_years(reads, previous, columns, table, whole, |_| {});
     }
 }
 
