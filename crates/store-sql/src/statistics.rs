@@ -56,8 +56,9 @@ pub(crate) fn grouped_row(r: &Row) -> Result<GroupedFigures, EngineError> {
 }
 
 /// The key columns and sums of counter rows aliased `k`, grouped by the columns a report
-/// needs; the others read as null. Ends with the GROUP BY (and a HAVING so that an empty
-/// range yields no row rather than one row of null sums).
+/// needs; the others read as null. Ends with the GROUP BY, or when nothing is grouped, with a
+/// HAVING so that an empty range yields no row rather than one row of null sums (a group has a
+/// row by definition, and counting them cost a report's statement a ninth aggregate a row).
 fn select_grouped(columns: KeyColumns, month: &str) -> (String, String) {
     let keys = [
         ("organisation_id", "k.organisation_id", columns.organisation),
@@ -82,14 +83,11 @@ fn select_grouped(columns: KeyColumns, month: &str) -> (String, String) {
         .map(|(_, expression, _)| *expression)
         .collect();
     let group_by = if grouped.is_empty() {
-        String::new()
+        "HAVING COUNT(*) > 0".to_owned()
     } else {
         format!("GROUP BY {}", grouped.join(", "))
     };
-    (
-        format!("{}, {}", select.join(", "), sums("k")),
-        format!("{group_by} HAVING COUNT(*) > 0"),
-    )
+    (format!("{}, {}", select.join(", "), sums("k")), group_by)
 }
 
 /// `SUM` of every measure of the table aliased `alias`.
