@@ -112,14 +112,6 @@ pub async fn login(
     Ok(body["token"].as_str().context("token")?.to_owned())
 }
 
-pub async fn get_json(client: &reqwest::Client, url: &str, token: &str) -> anyhow::Result<Value> {
-    let r = client.get(url).bearer_auth(token).send().await?;
-    let status = r.status();
-    let body: Value = r.json().await?;
-    anyhow::ensure!(status.is_success(), "GET {url}: {status} {body}");
-    Ok(body)
-}
-
 /// Latencies of a load run.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Latencies {
