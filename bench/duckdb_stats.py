@@ -1,14 +1,10 @@
 """The same two statistics as the product, computed by DuckDB from the exported raw records.
 
-Usage: duckdb_stats.py EXPORT_DIR CLUSTER_ID
+Usage: duckdb_stats.py EXPORT_DIR CLUSTER_ID RUNS OUT.json
 
-Reads EXPORT_DIR/incidents.csv and memberships.csv (written by lienhoan-bench while loading)
-and converts the incidents to Parquet once (not timed). Then it prints one JSON line with
-DuckDB's version, and for each line it reads, "cluster" or "national", runs that query once
-over the Parquet file and prints one JSON line with the time it took and the figures. So the
-benchmark can take DuckDB's timings between the product's, in the same minutes: this
-machine's speed drifts by a third within an hour, and timings taken one after the other
-compared the product on a fast stretch with DuckDB on a slow one, or the reverse.
+Reads EXPORT_DIR/incidents.csv and memberships.csv (written by lienhoan-bench while loading),
+converts the incidents to Parquet once (not timed), then runs each query RUNS times over the
+Parquet file and writes the figures and the timings as JSON.
 """
 
 import json
@@ -42,7 +38,7 @@ FIGURES = """
 
 
 def main():
-    export, cluster = sys.argv[1], sys.argv[2]
+    export, cluster, runs, out = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
     con = duckdb.connect()
     incidents_csv = os.path.join(export, "incidents.csv")
     parquet = os.path.join(export, "incidents.parquet")
@@ -78,17 +74,24 @@ def main():
             WHERE i.occurred_on BETWEEN DATE '2025-01-01' AND DATE '2025-12-31'
             GROUP BY 1, 2""",
     }
-    print(json.dumps({"duckdb_version": duckdb.__version__}), flush=True)
-    for line in sys.stdin:
-        sql = queries[line.strip()]
-        start = time.perf_counter()
-        rows = con.execute(sql).fetchall()
-        ms = (time.perf_counter() - start) * 1000.0
-        figures = [
-            {"keys": [r[0], r[1]], "figures": {m: int(v) for m, v in zip(MEASURES, r[2:])}}
-            for r in rows
-        ]
-        print(json.dumps({"ms": ms, "rows": figures}), flush=True)
+    result = {}
+    for name, sql in queries.items():
+        timings = []
+        rows = None
+        for _ in range(runs):
+            start = time.perf_counter()
+            rows = con.execute(sql).fetchall()
+            timings.append((time.perf_counter() - start) * 1000.0)
+        result[name] = {
+            "rows": [
+                {"keys": [r[0], r[1]], "figures": {m: int(v) for m, v in zip(MEASURES, r[2:])}}
+                for r in rows
+            ],
+            "ms": timings,
+        }
+    result["duckdb_version"] = duckdb.__version__
+    with open(out, "w") as f:
+        json.dump(result, f)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,6 @@
 //! path and measures the product beside the raw engines and DuckDB. See `bench/README.md`.
 
 mod dataset;
-mod duckdb;
 mod http;
 mod load;
 mod raw;
@@ -20,7 +19,6 @@ use lienhoan_store_sql::engine::Engine;
 use serde_json::{Value, json};
 
 use crate::dataset::{Plan, Rng, fresh_incident};
-use crate::duckdb::DuckDb;
 use crate::http::{Latencies, Peak, Server, login, rss_mib, run_load, summarise};
 use crate::load::{Loaded, PASSWORD};
 use crate::raw::RawRow;
@@ -261,61 +259,37 @@ fn ms(d: Duration) -> f64 {
 }
 
 /// Times `runs` sequential GETs (bounded by `max_time`) and returns the last body.
-/// Timings of one statistic from the product and from DuckDB, and their last answers.
-struct Timed {
-    product: Latencies,
-    product_body: Value,
-    duckdb: Latencies,
-    duckdb_rows: Value,
-}
-
-/// The product's answer to `url` and DuckDB's to `query`, timed in turns: up to `rounds`
-/// rounds of `per_round` requests to the product and one run of DuckDB, until `max_time` has
-/// passed (one round at least). Taken one after the other, the two sets of timings would fall
-/// on different stretches of this machine's drifting speed.
-async fn timed_in_turns(
+async fn timed_gets(
     client: &reqwest::Client,
-    (url, token): (&str, &str),
-    duck: &mut DuckDb,
-    query: &str,
-    (rounds, per_round): (usize, usize),
+    url: &str,
+    token: &str,
+    runs: usize,
     max_time: Duration,
-) -> anyhow::Result<Timed> {
+) -> anyhow::Result<(Value, Latencies)> {
     let started = Instant::now();
-    let (mut product, mut duckdb) = (Vec::new(), Vec::new());
-    let (mut last_body, mut duckdb_rows) = (None, Value::Null);
-    for _ in 0..rounds {
-        for _ in 0..per_round {
-            // To the answer's last byte; reading its JSON is the client's work, done after.
-            let t = Instant::now();
-            let response = client.get(url).bearer_auth(token).send().await?;
-            let status = response.status();
-            let body = response.bytes().await?;
-            product.push(ms(t.elapsed()));
-            anyhow::ensure!(
-                status.is_success(),
-                "GET {url}: {status} {}",
-                String::from_utf8_lossy(&body)
-            );
-            last_body = Some(body);
-        }
-        let answer = duck.run(query).await?;
-        duckdb.push(answer.ms);
-        duckdb_rows = answer.rows;
+    let mut times = Vec::new();
+    let mut last = None;
+    for _ in 0..runs {
+        // To the answer's last byte; reading its JSON is the client's work, done after.
+        let t = Instant::now();
+        let response = client.get(url).bearer_auth(token).send().await?;
+        let status = response.status();
+        let body = response.bytes().await?;
+        times.push(ms(t.elapsed()));
+        anyhow::ensure!(
+            status.is_success(),
+            "GET {url}: {status} {}",
+            String::from_utf8_lossy(&body)
+        );
+        last = Some(body);
         if started.elapsed() > max_time {
             break;
         }
     }
-    let summary = |times: Vec<f64>| {
-        let seconds = times.iter().sum::<f64>() / 1000.0;
-        summarise(times, 0, seconds, None)
-    };
-    Ok(Timed {
-        product: summary(product),
-        product_body: serde_json::from_slice(&last_body.context("no answer was timed")?)?,
-        duckdb: summary(duckdb),
-        duckdb_rows,
-    })
+    Ok((
+        serde_json::from_slice(&last.context("no answer was timed")?)?,
+        summarise(times, 0, started.elapsed().as_secs_f64(), None),
+    ))
 }
 
 fn p(v: &Value, path: &[&str]) -> f64 {
@@ -499,12 +473,7 @@ async fn bench_engine(args: &Args, engine: EngineName) -> anyhow::Result<(u32, u
 
     // Statistics: the product over HTTP, DuckDB over the exported records.
     phase(&format!("{name}: statistics"));
-    // 300 and 100 of the product's answers, 20 of DuckDB's each, in turns.
-    let (cluster_turns, national_turns) = if args.smoke {
-        ((1, 1), (1, 1))
-    } else {
-        ((20, 15), (20, 5))
-    };
+    let (runs_cluster, runs_national) = if args.smoke { (1, 1) } else { (300, 100) };
     let cluster_url = format!(
         "{base}/api/v1/statistics?cluster={}&from=2021-01-01&to=2025-12-31&group_by=category_group,outcome",
         loaded.review_cluster
@@ -512,44 +481,37 @@ async fn bench_engine(args: &Args, engine: EngineName) -> anyhow::Result<(u32, u
     let national_url = format!(
         "{base}/api/v1/statistics?from=2025-01-01&to=2025-12-31&group_by=province,category"
     );
-    let mut duck = DuckDb::start(
-        &args.python,
-        &args.duckdb_script,
-        &work,
-        &loaded.review_cluster.to_string(),
-    )
-    .await?;
-    let cluster = timed_in_turns(
-        &client,
-        (&cluster_url, &admin),
-        &mut duck,
-        "cluster",
-        cluster_turns,
-        phase_time,
-    )
-    .await?;
-    let national = timed_in_turns(
-        &client,
-        (&national_url, &admin),
-        &mut duck,
-        "national",
-        national_turns,
-        phase_time,
-    )
-    .await?;
-    let duckdb_version = duck.version.clone();
-    duck.finish().await?;
+    let (cluster_body, cluster_lat) =
+        timed_gets(&client, &cluster_url, &admin, runs_cluster, phase_time).await?;
+    let (national_body, national_lat) =
+        timed_gets(&client, &national_url, &admin, runs_national, phase_time).await?;
+    let duck_out = work.join("duckdb.json");
+    let duck_runs = if args.smoke { 1 } else { 20 };
+    let status = std::process::Command::new(&args.python)
+        .arg(&args.duckdb_script)
+        .arg(&work)
+        .arg(loaded.review_cluster.to_string())
+        .arg(duck_runs.to_string())
+        .arg(&duck_out)
+        .status()
+        .with_context(|| format!("cannot run {}", args.python.display()))?;
+    anyhow::ensure!(status.success(), "the DuckDB script failed");
+    let duck: Value = serde_json::from_slice(&std::fs::read(&duck_out)?)?;
     let mut passed = 0;
     let mut failed = 0;
     let mut checks = Vec::new();
-    for (label, timed) in [
-        ("cluster five-year review", &cluster),
-        ("national one-year province x category", &national),
+    for (label, body, key) in [
+        ("cluster five-year review", &cluster_body, "cluster"),
+        (
+            "national one-year province x category",
+            &national_body,
+            "national",
+        ),
     ] {
         let outcome = compare(
             label,
-            &figure_map(&timed.product_body["rows"])?,
-            &figure_map(&timed.duckdb_rows)?,
+            &figure_map(&body["rows"])?,
+            &figure_map(&duck[key]["rows"])?,
         );
         match &outcome {
             Ok(m) => {
@@ -564,17 +526,26 @@ async fn bench_engine(args: &Args, engine: EngineName) -> anyhow::Result<(u32, u
         checks.push(json!({"name": label, "equal": outcome.is_ok(), "detail": outcome.unwrap_or_else(|e| e)}));
     }
     results["checks"] = json!(checks);
+    let duck_lat = |key: &str| {
+        let times: Vec<f64> = duck[key]["ms"]
+            .as_array()
+            .map(|a| a.iter().filter_map(Value::as_f64).collect())
+            .unwrap_or_default();
+        let total = times.iter().sum::<f64>() / 1000.0;
+        summarise(times, 0, total, None)
+    };
+    let (duck_cluster, duck_national) = (duck_lat("cluster"), duck_lat("national"));
     results["statistics"] = json!({
         "review_cluster": loaded.review_cluster,
-        "cluster_rows": cluster.product_body["rows"].as_array().map(Vec::len),
-        "national_rows": national.product_body["rows"].as_array().map(Vec::len),
-        "product_cluster": cluster.product,
-        "product_national": national.product,
-        "duckdb_cluster": cluster.duckdb,
-        "duckdb_national": national.duckdb,
-        "duckdb_version": duckdb_version,
-        "ratio_cluster_p50": cluster.duckdb.p50_ms / cluster.product.p50_ms,
-        "ratio_national_p50": national.duckdb.p50_ms / national.product.p50_ms,
+        "cluster_rows": cluster_body["rows"].as_array().map(Vec::len),
+        "national_rows": national_body["rows"].as_array().map(Vec::len),
+        "product_cluster": cluster_lat,
+        "product_national": national_lat,
+        "duckdb_cluster": duck_cluster,
+        "duckdb_national": duck_national,
+        "duckdb_version": duck["duckdb_version"],
+        "ratio_cluster_p50": duck_cluster.p50_ms / cluster_lat.p50_ms,
+        "ratio_national_p50": duck_national.p50_ms / national_lat.p50_ms,
     });
 
     if args.smoke {
