@@ -243,12 +243,6 @@ fn add_national_figures(
     columns: KeyColumns,
     (from, to): (Date, Date),
 ) {
-    let within = |first: &'static str, last: &'static str, a: Value, b: Value| {
-        move |c: &mut Conditions| {
-            c.add(first, a);
-            c.add(last, b);
-        }
-    };
     if columns.organisation {
         let split = year_split((from, to), !columns.month);
         add_national_days(reads, previous, columns, split.rest);
@@ -258,6 +252,12 @@ fn add_national_figures(
         }
         return;
     }
+    let within = |first: &'static str, last: &'static str, a: Value, b: Value| {
+        move |c: &mut Conditions| {
+            c.add(first, a);
+            c.add(last, b);
+        }
+    };
     let reporting = (!columns.month && !columns.year)
         .then(|| reporting_month_parts(from, to))
         .flatten();
