@@ -309,6 +309,7 @@ impl SqlStore {
         let engine = self.engine_ref();
         let row_key = engine.type_names().row_key;
         let joins = page_joins(row_key);
+        let count_cap = count_cap(query);
         let Some(parts) = self.remembered_parts(actor).await? else {
             let mut c = Conditions::default();
             // Read from the index of all incidents, which carries no text: the row is at hand.
@@ -317,7 +318,7 @@ impl SqlStore {
             let key = format!("i.{row_key} AS row_key");
             return paged(
                 Reader::Once(engine),
-                list_sql("FROM incidents i", &key, &joins, &filter),
+                list_sql("FROM incidents i", &key, &joins, (&filter, count_cap)),
                 args,
                 (limit, offset),
                 stored,
@@ -357,7 +358,7 @@ impl SqlStore {
             .filter(|r| own_total.is_none() || !r.own)
             .cloned()
             .collect();
-        let each = format!("LIMIT {}", offset + lienhoan_store::COUNT_CAP + 1);
+        let each = format!("LIMIT {}", offset + count_cap + 1);
         let rows = (!counted_reads.is_empty())
             .then(|| compound(&counted_reads, "i.id", PartEnd::Always(&each), ""));
         let counted = match own_total.as_deref() {
@@ -369,7 +370,7 @@ impl SqlStore {
         };
         let sql = ListSql {
             counted,
-            ..list_sql(&from, "i.row_key", &joins, "")
+            ..list_sql(&from, "i.row_key", &joins, ("", count_cap))
         };
         paged(Reader::Once(engine), sql, args, (limit, offset), stored).await
     }
@@ -614,14 +615,29 @@ fn page_joins(row_key: &str) -> String {
 
 /// An incident list over the rows of `from`, newest first, whose rows `key` selects as
 /// `row_key`, and which `joins` finds again.
-fn list_sql<'a>(from: &'a str, key: &'a str, joins: &'a str, filter: &'a str) -> ListSql<'a> {
+fn list_sql<'a>(
+    from: &'a str,
+    key: &'a str,
+    joins: &'a str,
+    (filter, count_cap): (&'a str, i64),
+) -> ListSql<'a> {
     ListSql {
         columns: COLUMNS,
         from,
         counted: Counted::Shown,
+        count_cap,
         joins: Some(PageJoins { key, sql: joins }),
         filter,
         order_by: NEWEST_FIRST,
+    }
+}
+
+/// How far a list of what `query` keeps counts past its page's start: less far for a search
+/// of words, whose every match counted is a text tested.
+fn count_cap(query: &IncidentQuery) -> i64 {
+    match query.text.as_deref().and_then(contains_pattern) {
+        Some(_) => lienhoan_store::SEARCH_COUNT_CAP,
+        None => lienhoan_store::COUNT_CAP,
     }
 }
 

@@ -227,6 +227,8 @@ struct ListSql<'a> {
     columns: &'a str,
     from: &'a str,
     counted: Counted<'a>,
+    /// How many rows past the page's start it counts at most.
+    count_cap: i64,
     joins: Option<PageJoins<'a>>,
     filter: &'a str,
     order_by: &'a str,
@@ -239,6 +241,7 @@ impl<'a> ListSql<'a> {
             columns,
             from,
             counted: Counted::Shown,
+            count_cap: lienhoan_store::COUNT_CAP,
             joins: None,
             filter,
             order_by,
@@ -271,10 +274,15 @@ enum Counted<'a> {
     },
 }
 
-/// The cap on counting the rows of a page at `offset` (the count stops one row past it, to
-/// tell "more"), and the scalar subquery that counts them.
-fn capped_count(counted: &Counted, from: &str, filter: &str, offset: i64) -> (i64, String) {
-    let cap = offset.saturating_add(lienhoan_store::COUNT_CAP);
+/// The cap on counting the rows of a page at `offset`, `count_cap` past it (the count stops
+/// one row further, to tell "more"), and the scalar subquery that counts them.
+fn capped_count(
+    counted: &Counted,
+    from: &str,
+    filter: &str,
+    (offset, count_cap): (i64, i64),
+) -> (i64, String) {
+    let cap = offset.saturating_add(count_cap);
     let past = cap.saturating_add(1);
     let count = |rows: &str| {
         format!("(SELECT COUNT(*) FROM (SELECT 1 AS one {rows} {filter} LIMIT {past}) capped)")
@@ -306,11 +314,12 @@ async fn paged<T>(
         columns,
         from,
         counted,
+        count_cap,
         joins,
         filter,
         order_by,
     } = sql;
-    let (cap, count) = capped_count(&counted, from, filter, offset);
+    let (cap, count) = capped_count(&counted, from, filter, (offset, count_cap));
     // Written out, not bound: SQLite plans a bound LIMIT for its value and so prepares the
     // statement again after every binding (16.9 % of a list's samples in its profile).
     let page = format!("{from} {filter} ORDER BY {order_by} LIMIT {limit} OFFSET {offset}");

@@ -1777,7 +1777,8 @@ pub async fn incidents_shared_over_two_windows(store: &dyn Store) {
 
 /// An import of more incidents than a list counts: every incident lands in one transaction
 /// with counters equal to the sum of what each incident contributes, a bad row refuses the
-/// whole file, and lists stop counting at [`crate::COUNT_CAP`] past the page.
+/// whole file, and lists stop counting at [`crate::COUNT_CAP`] past the page, searches of
+/// words at [`crate::SEARCH_COUNT_CAP`].
 pub async fn incident_import_counts_every_row_and_lists_cap_their_count(store: &dyn Store) {
     let g = import_incident_geo(store).await;
     let org = organisation(store, "Công an huyện Sơn Dương", &g.geo.son_duong).await;
@@ -1806,6 +1807,7 @@ pub async fn incident_import_counts_every_row_and_lists_cap_their_count(store: &
             let mut input = incident_input(commune, occurred_at, categories[n % 3]);
             input.suspects = (n % 4) as i64;
             input.damage_vnd = (n as i64) * 1_000;
+            input.narrative = format!("Vụ {n}: mất trộm xe máy");
             if n % 5 == 0 {
                 input.status = Status::Solved;
                 input.outcome = Outcome::Prosecuted;
@@ -1915,6 +1917,16 @@ pub async fn incident_import_counts_every_row_and_lists_cap_their_count(store: &
         (rows.div_ceil(3) as i64, false),
         "a filter under the cap counts exactly"
     );
+    let cap = crate::SEARCH_COUNT_CAP;
+    assert!(cap < crate::COUNT_CAP && cap < rows as i64);
+    let search = list(&admin, 0, None, Some("XE MAY")).await;
+    assert_eq!((search.total, search.total_capped), (cap, true));
+    let search = list(&admin, rows as i64 - cap, None, Some("xe máy")).await;
+    assert_eq!(
+        (search.total, search.total_capped),
+        (rows as i64, false),
+        "a search counts past its page"
+    );
 
     // An officer's list knows from the organisation's totals that its own incidents pass the
     // cap; the totals follow edits and deletions, and under the cap the list counts again.
@@ -1937,7 +1949,19 @@ pub async fn incident_import_counts_every_row_and_lists_cap_their_count(store: &
     let gambling = list(&officer, 0, Some("criminal.gambling"), Some("")).await;
     assert_eq!((gambling.total, gambling.total_capped), (1, false));
     let blank = list(&officer, 0, None, Some("  ")).await;
-    assert_eq!((blank.total, blank.total_capped), (crate::COUNT_CAP, true));
+    assert_eq!(
+        (blank.total, blank.total_capped),
+        (crate::COUNT_CAP, true),
+        "blank words are no search"
+    );
+    let search = list(&officer, 0, None, Some("mất trộm")).await;
+    assert_eq!((search.total, search.total_capped), (cap, true));
+    let narrow = list(&officer, 0, None, Some("vụ 10")).await;
+    assert_eq!(
+        (narrow.total, narrow.total_capped),
+        (12, false),
+        "vụ 10, 100–109 and 1000"
+    );
     let late = list(&officer, rows as i64 - 3, None, None).await;
     assert_eq!(
         (late.total, late.total_capped, late.items.len()),
