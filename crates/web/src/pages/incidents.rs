@@ -949,32 +949,26 @@ async fn import_upload(
     } else {
         page.actor.organisation_id
     };
-    let Some(owner) = owner else {
-        let problem = lang.t("import-choose-organisation");
-        return import_page(
-            &state,
-            &page,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            vec![],
-            Some(problem),
-            None,
-            organisation,
-        )
-        .await;
+    let owner = match owner {
+        None => Err("import-choose-organisation"),
+        Some(_) if bytes.is_empty() => Err("error-import-empty"),
+        Some(owner) => Ok(owner),
     };
-    if bytes.is_empty() {
-        let problem = lang.t("error-import-empty");
-        return import_page(
-            &state,
-            &page,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            vec![],
-            Some(problem),
-            None,
-            organisation,
-        )
-        .await;
-    }
+    let owner = match owner {
+        Ok(owner) => owner,
+        Err(problem) => {
+            return import_page(
+                &state,
+                &page,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                vec![],
+                Some(lang.t(problem)),
+                None,
+                organisation,
+            )
+            .await;
+        }
+    };
     match import(state.store.as_ref(), &page.actor, owner, &bytes, &|_| {}).await {
         Ok(count) => {
             import_page(

@@ -766,27 +766,39 @@ async fn exchange_register_and_import_pages() {
     let (status, html) = page(&officer, format!("{}/incidents/import", w.base)).await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("/api/v1/incidents/template/xlsx"));
-    let boundary = "lienhoan-test-boundary";
-    let csv = "Mã xã,Thời điểm xảy ra\nxx,hôm qua\n";
-    let body = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.csv\"\r\nContent-Type: text/csv\r\n\r\n{csv}\r\n--{boundary}--\r\n"
-    );
-    let r = officer
-        .send(
-            officer
-                .client
-                .post(format!("{}/incidents/import", w.base))
-                .header(
-                    "content-type",
-                    format!("multipart/form-data; boundary={boundary}"),
-                )
-                .body(body),
-        )
-        .await;
+    let r = post_import(&officer, &w.base, "Mã xã,Thời điểm xảy ra\nxx,hôm qua\n").await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = r.text().await.unwrap();
     assert!(
         html.contains("id=\"import-errors\"") && html.contains("Dòng"),
         "{html}"
     );
+    // An empty file is refused with its reason, and so is an administrator's import that
+    // names no organisation.
+    let r = post_import(&officer, &w.base, "").await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("Tệp không có dữ liệu"));
+    let r = post_import(&admin, &w.base, "Mã xã\n").await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("Hãy chọn đơn vị thụ lý."));
+}
+
+/// Posts `csv` as the incident import form's file.
+async fn post_import(browser: &Browser, base: &str, csv: &str) -> reqwest::Response {
+    let boundary = "lienhoan-test-boundary";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.csv\"\r\nContent-Type: text/csv\r\n\r\n{csv}\r\n--{boundary}--\r\n"
+    );
+    browser
+        .send(
+            browser
+                .client
+                .post(format!("{base}/incidents/import"))
+                .header(
+                    "content-type",
+                    format!("multipart/form-data; boundary={boundary}"),
+                )
+                .body(body),
+        )
+        .await
 }
