@@ -309,7 +309,7 @@ impl SqlStore {
         let engine = self.engine_ref();
         let row_key = engine.type_names().row_key;
         let joins = page_joins(row_key);
-        let count_cap = count_cap(query);
+        let cap = count_cap(query);
         let Some(parts) = self.remembered_parts(actor).await? else {
             let mut c = Conditions::default();
             // Read from the index of all incidents, which carries no text: the row is at hand.
@@ -318,7 +318,7 @@ impl SqlStore {
             let key = format!("i.{row_key} AS row_key");
             return paged(
                 Reader::Once(engine),
-                list_sql("FROM incidents i", &key, &joins, (&filter, count_cap)),
+                list_sql("FROM incidents i", &key, &joins, &filter, cap),
                 args,
                 (limit, offset),
                 stored,
@@ -358,7 +358,7 @@ impl SqlStore {
             .filter(|r| own_total.is_none() || !r.own)
             .cloned()
             .collect();
-        let each = format!("LIMIT {}", offset + count_cap + 1);
+        let each = format!("LIMIT {}", offset + cap + 1);
         let rows = (!counted_reads.is_empty())
             .then(|| compound(&counted_reads, "i.id", PartEnd::Always(&each), ""));
         let counted = match own_total.as_deref() {
@@ -370,7 +370,7 @@ impl SqlStore {
         };
         let sql = ListSql {
             counted,
-            ..list_sql(&from, "i.row_key", &joins, ("", count_cap))
+            ..list_sql(&from, "i.row_key", &joins, "", cap)
         };
         paged(Reader::Once(engine), sql, args, (limit, offset), stored).await
     }
@@ -619,7 +619,8 @@ fn list_sql<'a>(
     from: &'a str,
     key: &'a str,
     joins: &'a str,
-    (filter, count_cap): (&'a str, i64),
+    filter: &'a str,
+    count_cap: i64,
 ) -> ListSql<'a> {
     ListSql {
         columns: COLUMNS,
@@ -635,10 +636,15 @@ fn list_sql<'a>(
 /// How far a list of what `query` keeps counts past its page's start: less far for a search
 /// of words, whose every match counted is a text tested.
 fn count_cap(query: &IncidentQuery) -> i64 {
-    match query.text.as_deref().and_then(contains_pattern) {
+    match words_pattern(query) {
         Some(_) => lienhoan_store::SEARCH_COUNT_CAP,
         None => lienhoan_store::COUNT_CAP,
     }
+}
+
+/// The pattern a search for `query`'s words matches folded text with; none for no words.
+fn words_pattern(query: &IncidentQuery) -> Option<String> {
+    query.text.as_deref().and_then(contains_pattern)
 }
 
 /// Whether `query` keeps fewer incidents than the viewer may see.
@@ -673,7 +679,7 @@ fn add_filters(c: &mut Conditions, query: &IncidentQuery, searched_text: &str) {
     c.add_some("i.outcome = $$", query.outcome.map(|o| o.as_str()));
     c.add_some(
         &format!("{searched_text} LIKE $$ ESCAPE '\\'"),
-        query.text.as_deref().and_then(contains_pattern),
+        words_pattern(query),
     );
 }
 

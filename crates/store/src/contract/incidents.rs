@@ -1921,12 +1921,15 @@ pub async fn incident_import_counts_every_row_and_lists_cap_their_count(store: &
     assert!(cap < crate::COUNT_CAP && cap < rows as i64);
     let search = list(&admin, 0, None, Some("XE MAY")).await;
     assert_eq!((search.total, search.total_capped), (cap, true));
+    // Counted from the first match to `cap` past the page's start, and one further.
     let search = list(&admin, rows as i64 - cap, None, Some("xe máy")).await;
     assert_eq!(
         (search.total, search.total_capped),
         (rows as i64, false),
         "a search counts past its page"
     );
+    let search = list(&admin, rows as i64 - cap - 1, None, Some("xe máy")).await;
+    assert_eq!((search.total, search.total_capped), (rows as i64 - 1, true));
 
     // An officer's list knows from the organisation's totals that its own incidents pass the
     // cap; the totals follow edits and deletions, and under the cap the list counts again.
@@ -1956,6 +1959,11 @@ pub async fn incident_import_counts_every_row_and_lists_cap_their_count(store: &
     );
     let search = list(&officer, 0, None, Some("mất trộm")).await;
     assert_eq!((search.total, search.total_capped), (cap, true));
+    let search = list(&officer, rows as i64 - cap - 1, None, Some("mất trộm")).await;
+    assert_eq!(
+        (search.total, search.total_capped, search.items.len()),
+        (rows as i64 - 1, true, 5)
+    );
     let narrow = list(&officer, 0, None, Some("vụ 10")).await;
     assert_eq!(
         (narrow.total, narrow.total_capped),
