@@ -280,7 +280,8 @@ fn capped_count(
     counted: &Counted,
     from: &str,
     filter: &str,
-    (offset, count_cap): (i64, i64),
+    offset: i64,
+    count_cap: i64,
 ) -> (i64, String) {
     let cap = offset.saturating_add(count_cap);
     let past = cap.saturating_add(1);
@@ -319,7 +320,7 @@ async fn paged<T>(
         filter,
         order_by,
     } = sql;
-    let (cap, count) = capped_count(&counted, from, filter, (offset, count_cap));
+    let (cap, count) = capped_count(&counted, from, filter, offset, count_cap);
     // Written out, not bound: SQLite plans a bound LIMIT for its value and so prepares the
     // statement again after every binding (16.9 % of a list's samples in its profile).
     let page = format!("{from} {filter} ORDER BY {order_by} LIMIT {limit} OFFSET {offset}");
