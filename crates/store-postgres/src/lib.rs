@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use lienhoan_store_sql::engine::{
-    AuditHead, EVENT_BUFFER, Engine, EngineError, Row, Tx, TypeNames, Value,
+    AuditHead, EVENT_BUFFER, Engine, EngineError, OnConflict, Row, Tx, TypeNames, Value,
 };
 use lienhoan_store_sql::group_commit::{GroupCommit, Turn};
 use sqlx::postgres::PgListener;
@@ -33,7 +33,7 @@ pub struct PostgresEngine {
 }
 
 /// The channel every server process listens on; NOTIFY delivers on commit.
-const EVENT_CHANNEL: &str = "lienhoan_events";
+pub(crate) const EVENT_CHANNEL: &str = "lienhoan_events";
 
 static TYPES: TypeNames = TypeNames {
     uuid: "UUID",
@@ -406,14 +406,17 @@ impl PgTx {
     }
 
     async fn rows(&mut self, sql: String, args: PgArguments) -> Result<Vec<Row>, EngineError> {
-        let done = fetch_with(self.conn(), sql, args).await;
+        let done = match self.conn().await {
+            Ok(conn) => fetch_with(conn, sql, args).await,
+            Err(e) => Err(e),
+        };
         self.noted(done)
     }
 
-    fn conn(&mut self) -> &mut PgConnection {
+    async fn conn(&mut self) -> Result<&mut PgConnection, EngineError> {
         match &mut self.lease {
-            Lease::Own(tx) => tx,
-            Lease::Shared(turn) => turn.conn_mut().conn(),
+            Lease::Own(tx) => Ok(tx),
+            Lease::Shared(turn) => turn.conn_mut().ready().await,
         }
     }
 
@@ -426,14 +429,36 @@ impl PgTx {
     }
 
     async fn send(&mut self, inserts: PendingInserts) -> Result<(), EngineError> {
-        let (sql, args) = inserts.statement()?;
-        let done = sqlx::query_with(AssertSqlSafe(sql), args)
-            .execute(self.conn())
-            .await
-            .map(|_| ())
-            .map_err(engine_error);
+        let done = match self.conn().await {
+            Ok(conn) => send_inserts(conn, inserts).await,
+            Err(e) => Err(e),
+        };
         self.noted(done)
     }
+
+    /// Hands the inserts of a writer in a group that sent no statement to the group, to go
+    /// with the other writers' (see `InsertConnection::hold`).
+    fn hold_in_group(&mut self) -> Result<(), EngineError> {
+        if let Lease::Shared(turn) = &mut self.lease
+            && !turn.conn().writer_sent()
+        {
+            turn.conn_mut().hold(std::mem::take(&mut self.pending))?;
+        }
+        Ok(())
+    }
+}
+
+/// Sends inserts and events, merged into one statement (see [`PendingInserts`]).
+pub(crate) async fn send_inserts(
+    conn: &mut PgConnection,
+    inserts: PendingInserts,
+) -> Result<(), EngineError> {
+    let (sql, args) = inserts.statement(EVENT_CHANNEL)?;
+    sqlx::query_with(AssertSqlSafe(sql), args)
+        .execute(conn)
+        .await
+        .map(|_| ())
+        .map_err(engine_error)
 }
 
 fn arguments(params: Vec<Value>) -> Result<PgArguments, EngineError> {
@@ -516,11 +541,15 @@ fn decode(rows: Vec<PgRow>) -> Result<Vec<Row>, EngineError> {
 impl Tx for PgTx {
     async fn execute(&mut self, sql: &str, params: Vec<Value>) -> Result<u64, EngineError> {
         self.flush().await?;
-        let done = sqlx::query_with(sqlx::AssertSqlSafe(sql.to_owned()), arguments(params)?)
-            .execute(self.conn())
-            .await
-            .map(|done| done.rows_affected())
-            .map_err(engine_error);
+        let args = arguments(params)?;
+        let done = match self.conn().await {
+            Ok(conn) => sqlx::query_with(AssertSqlSafe(sql.to_owned()), args)
+                .execute(conn)
+                .await
+                .map(|done| done.rows_affected())
+                .map_err(engine_error),
+            Err(e) => Err(e),
+        };
         self.noted(done)
     }
 
@@ -536,6 +565,7 @@ impl Tx for PgTx {
         params: Vec<Value>,
     ) -> Result<Vec<Row>, EngineError> {
         if self.pending.is_empty()
+            || self.pending.has_events()
             || self.pending.named_in(sql)
             || sql.trim_start().starts_with("WITH")
         {
@@ -556,16 +586,16 @@ impl Tx for PgTx {
         &mut self,
         table: &str,
         columns: &[&str],
-        tail: &str,
+        conflict: OnConflict<'_>,
         rows: Vec<Vec<Value>>,
         after_each: &mut (dyn FnMut(usize) + Send),
     ) -> Result<(), EngineError> {
         if rows.is_empty() {
             return Ok(());
         }
-        if rows.len() <= PENDING_ROWS_MAX && !self.pending.has(table) {
+        if rows.len() + self.pending.rows_for(table) <= PENDING_ROWS_MAX {
             let count = rows.len();
-            self.pending.push(table, columns, tail, rows)?;
+            self.pending.push(table, columns, conflict, rows)?;
             after_each(count);
             return Ok(());
         }
@@ -576,7 +606,7 @@ impl Tx for PgTx {
             let chunk: Vec<Vec<Value>> = rows.by_ref().take(ROWS_PER_STATEMENT).collect();
             written += chunk.len();
             let mut one = PendingInserts::default();
-            one.push(table, columns, tail, chunk)?;
+            one.push(table, columns, conflict, chunk)?;
             self.send(one).await?;
             after_each(written);
         }
@@ -585,27 +615,25 @@ impl Tx for PgTx {
 
     async fn execute_script(&mut self, sql: &str) -> Result<(), EngineError> {
         self.flush().await?;
-        let done = sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
-            .execute(self.conn())
-            .await
-            .map(|_| ())
-            .map_err(engine_error);
+        let done = match self.conn().await {
+            Ok(conn) => sqlx::raw_sql(AssertSqlSafe(sql.to_owned()))
+                .execute(conn)
+                .await
+                .map(|_| ())
+                .map_err(engine_error),
+            Err(e) => Err(e),
+        };
         self.noted(done)
     }
 
+    /// The event goes with the held-back inserts (see [`PendingInserts`]).
     async fn publish(&mut self, payload: String) -> Result<(), EngineError> {
-        self.execute(
-            "SELECT pg_notify($1, $2)",
-            vec![
-                Value::Text(Some(EVENT_CHANNEL.to_owned())),
-                Value::Text(Some(payload)),
-            ],
-        )
-        .await?;
+        self.pending.publish(payload);
         Ok(())
     }
 
     async fn commit(mut self: Box<Self>) -> Result<(), EngineError> {
+        self.hold_in_group()?;
         self.flush().await?;
         if self.failed {
             return Err(EngineError::Other(

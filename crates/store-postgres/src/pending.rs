@@ -1,7 +1,9 @@
 //! Inserts a PostgreSQL transaction holds back to send with its next statement, and the typed
 //! arrays that carry many rows as a few parameters.
 
-use lienhoan_store_sql::engine::{EngineError, Value};
+use std::collections::HashMap;
+
+use lienhoan_store_sql::engine::{EngineError, OnConflict, Value};
 use sqlx::postgres::PgArguments;
 
 use crate::other;
@@ -24,31 +26,140 @@ pub(crate) const PENDING_ROWS_MAX: usize = 100;
 /// tables (the record, its daily counter and the rollups), none reading another, so they go
 /// to the server as one statement, each insert a data-modifying `WITH` part, in one round
 /// trip where they would take one each. A statement sees none of its own parts' changes, so
-/// the inserts wait only until the transaction's next statement, and only one per table:
-/// everything read or written later sees them.
+/// the inserts wait only until the transaction's next statement, and a table's rows are one
+/// part: a later insert into it is merged with the rows waiting, as its conflict rule would
+/// have it change them. Live events wait with them, and go in the same statement.
 #[derive(Default)]
-pub(crate) struct PendingInserts(Vec<PendingInsert>);
+pub(crate) struct PendingInserts {
+    inserts: Vec<PendingInsert>,
+    events: Vec<String>,
+}
 
 struct PendingInsert {
     table: String,
-    columns: String,
+    columns: Vec<String>,
     tail: String,
-    types: Vec<&'static str>,
-    arrays: Vec<ColumnArray>,
+    merge: Merge,
+    rows: Vec<Vec<Value>>,
+    /// Where each key's row is, for the rules that merge rows by key.
+    keyed: HashMap<Vec<Value>, usize>,
+}
+
+/// How a row joins the rows waiting for its table: `OnConflict` by column positions.
+#[derive(PartialEq)]
+enum Merge {
+    Append,
+    Add { key: Vec<usize>, measures: Vec<usize> },
+    Replace { key: Vec<usize> },
+}
+
+impl Merge {
+    fn of(conflict: OnConflict<'_>, columns: &[&str]) -> Result<Self, EngineError> {
+        let positions = |names: &[&str]| {
+            names
+                .iter()
+                .map(|name| {
+                    columns
+                        .iter()
+                        .position(|c| c == name)
+                        .ok_or_else(|| other(format!("no column {name} to merge rows by")))
+                })
+                .collect::<Result<Vec<_>, _>>()
+        };
+        Ok(match conflict {
+            OnConflict::Refuse => Self::Append,
+            OnConflict::Add { key, measures } => Self::Add {
+                key: positions(key)?,
+                measures: positions(measures)?,
+            },
+            OnConflict::Replace { key } => Self::Replace {
+                key: positions(key)?,
+            },
+        })
+    }
+
+    fn key(&self) -> Option<&[usize]> {
+        match self {
+            Self::Append => None,
+            Self::Add { key, .. } | Self::Replace { key } => Some(key),
+        }
+    }
+}
+
+impl PendingInsert {
+    fn push(&mut self, row: Vec<Value>) -> Result<(), EngineError> {
+        if row.len() != self.columns.len() {
+            return Err(other(format!(
+                "a row of {} values for {} columns of {}",
+                row.len(),
+                self.columns.len(),
+                self.table
+            )));
+        }
+        let Some(key) = self.merge.key() else {
+            self.rows.push(row);
+            return Ok(());
+        };
+        let key: Vec<Value> = key.iter().map(|&i| row[i].clone()).collect();
+        let Some(&at) = self.keyed.get(&key) else {
+            self.keyed.insert(key, self.rows.len());
+            self.rows.push(row);
+            return Ok(());
+        };
+        let waiting = &mut self.rows[at];
+        match &self.merge {
+            Merge::Add { measures, .. } => {
+                for &m in measures {
+                    waiting[m] = match (&waiting[m], &row[m]) {
+                        (Value::Int(Some(a)), Value::Int(Some(b))) => Value::Int(Some(a + b)),
+                        (a, b) => return Err(other(format!("cannot add {b:?} to {a:?}"))),
+                    };
+                }
+            }
+            _ => *waiting = row,
+        }
+        Ok(())
+    }
+
+    /// Rows with one array per column, typed by the first row.
+    fn arrays(&self) -> Result<(Vec<&'static str>, Vec<ColumnArray>), EngineError> {
+        let Some(first) = self.rows.first() else {
+            return Ok((Vec::new(), Vec::new()));
+        };
+        let types = first.iter().map(array_type).collect();
+        let mut arrays: Vec<ColumnArray> = first
+            .iter()
+            .map(|v| ColumnArray::for_value(v, self.rows.len()))
+            .collect();
+        for row in &self.rows {
+            for (array, value) in arrays.iter_mut().zip(row) {
+                array.push(value.clone())?;
+            }
+        }
+        Ok((types, arrays))
+    }
 }
 
 impl PendingInserts {
     pub(crate) fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.inserts.is_empty() && self.events.is_empty()
     }
 
-    pub(crate) fn has(&self, table: &str) -> bool {
-        self.0.iter().any(|insert| insert.table == table)
+    pub(crate) fn has_events(&self) -> bool {
+        !self.events.is_empty()
+    }
+
+    /// Rows waiting for `table`.
+    pub(crate) fn rows_for(&self, table: &str) -> usize {
+        self.inserts
+            .iter()
+            .find(|insert| insert.table == table)
+            .map_or(0, |insert| insert.rows.len())
     }
 
     /// Whether `sql` names a table that one of the inserts writes.
     pub(crate) fn named_in(&self, sql: &str) -> bool {
-        self.0.iter().any(|insert| {
+        self.inserts.iter().any(|insert| {
             sql.match_indices(insert.table.as_str()).any(|(at, table)| {
                 let word = |c: char| c.is_alphanumeric() || c == '_';
                 !sql[..at].ends_with(word) && !sql[at + table.len()..].starts_with(word)
@@ -56,30 +167,69 @@ impl PendingInserts {
         })
     }
 
+    /// Adds rows to the table's waiting rows, merged by `conflict`; the table's earlier
+    /// inserts had the same columns and rule.
     pub(crate) fn push(
         &mut self,
         table: &str,
         columns: &[&str],
-        tail: &str,
+        conflict: OnConflict<'_>,
         rows: Vec<Vec<Value>>,
     ) -> Result<(), EngineError> {
-        let types = rows
-            .first()
-            .map_or_else(Vec::new, |first| first.iter().map(array_type).collect());
-        self.0.push(PendingInsert {
+        let mut insert = PendingInsert {
             table: table.to_owned(),
-            columns: columns.join(", "),
-            tail: tail.to_owned(),
-            types,
-            arrays: column_arrays(columns.len(), rows)?,
-        });
+            columns: columns.iter().map(|c| (*c).to_owned()).collect(),
+            tail: conflict.clause(table, columns),
+            merge: Merge::of(conflict, columns)?,
+            rows: Vec::with_capacity(rows.len()),
+            keyed: HashMap::new(),
+        };
+        rows.into_iter().try_for_each(|row| insert.push(row))?;
+        self.add(insert)
+    }
+
+    fn add(&mut self, insert: PendingInsert) -> Result<(), EngineError> {
+        let Some(waiting) = self.inserts.iter_mut().find(|i| i.table == insert.table) else {
+            self.inserts.push(insert);
+            return Ok(());
+        };
+        if waiting.columns != insert.columns || waiting.merge != insert.merge {
+            return Err(other(format!(
+                "two inserts into {} with other columns or rules",
+                insert.table
+            )));
+        }
+        insert.rows.into_iter().try_for_each(|row| waiting.push(row))
+    }
+
+    /// Adds a live event, to be published with the inserts.
+    pub(crate) fn publish(&mut self, payload: String) {
+        self.events.push(payload);
+    }
+
+    /// Adds another transaction's waiting inserts and events to these, as if they came after.
+    pub(crate) fn absorb(&mut self, later: PendingInserts) -> Result<(), EngineError> {
+        later.inserts.into_iter().try_for_each(|insert| self.add(insert))?;
+        self.events.extend(later.events);
         Ok(())
     }
 
-    /// The inserts as one statement: every one but the last as a `WITH` part.
-    pub(crate) fn statement(self) -> Result<(String, PgArguments), EngineError> {
+    /// The inserts and events as one statement: every insert but the last as a `WITH` part,
+    /// and the events published by its last part.
+    pub(crate) fn statement(self, channel: &str) -> Result<(String, PgArguments), EngineError> {
+        use sqlx::Arguments;
         let mut args = PgArguments::default();
+        let events = self.events.clone();
         let mut parts = self.parts(&mut args)?;
+        if !events.is_empty() {
+            args.add(channel).map_err(other)?;
+            args.add(events).map_err(other)?;
+            let n = args.len();
+            parts.push(format!(
+                "SELECT pg_notify(${}, event) FROM UNNEST(${n}::text[]) AS event",
+                n - 1
+            ));
+        }
         let last = parts.pop().unwrap_or_default();
         if parts.is_empty() {
             return Ok((last, args));
@@ -88,26 +238,27 @@ impl PendingInserts {
     }
 
     /// The inserts, each a statement whose arrays are added to `args` after those it holds.
+    /// Events are left out: a caller that has some sends [`Self::statement`].
     pub(crate) fn parts(self, args: &mut PgArguments) -> Result<Vec<String>, EngineError> {
         use sqlx::Arguments;
-        let mut parts = Vec::with_capacity(self.0.len());
+        let mut parts = Vec::with_capacity(self.inserts.len());
         let mut next = args.len() + 1;
-        for insert in self.0 {
-            let arrays: Vec<String> = insert
-                .types
+        for insert in self.inserts {
+            let (types, arrays) = insert.arrays()?;
+            let placeholders: Vec<String> = types
                 .iter()
                 .enumerate()
                 .map(|(i, kind)| format!("${}::{kind}[]", next + i))
                 .collect();
-            next += arrays.len();
+            next += placeholders.len();
             parts.push(format!(
                 "INSERT INTO {} ({}) SELECT * FROM UNNEST({}) WHERE true {}",
                 insert.table,
-                insert.columns,
-                arrays.join(", "),
+                insert.columns.join(", "),
+                placeholders.join(", "),
                 insert.tail
             ));
-            for array in insert.arrays {
+            for array in arrays {
                 array.add_to(args)?;
             }
         }
@@ -190,27 +341,4 @@ impl ColumnArray {
         }
         .map_err(other)
     }
-}
-
-/// The rows as one array per column, typed by the first row.
-fn column_arrays(width: usize, rows: Vec<Vec<Value>>) -> Result<Vec<ColumnArray>, EngineError> {
-    let mut arrays: Vec<ColumnArray> = match rows.first() {
-        Some(first) => first
-            .iter()
-            .map(|v| ColumnArray::for_value(v, rows.len()))
-            .collect(),
-        None => Vec::new(),
-    };
-    for row in rows {
-        if row.len() != width {
-            return Err(other(format!(
-                "a row of {} values for {width} columns",
-                row.len()
-            )));
-        }
-        for (array, value) in arrays.iter_mut().zip(row) {
-            array.push(value)?;
-        }
-    }
-    Ok(arrays)
 }

@@ -5,10 +5,13 @@
 
 use async_trait::async_trait;
 use lienhoan_store_sql::engine::{AuditHead, EngineError};
-use lienhoan_store_sql::group_commit::SharedConnection;
+use lienhoan_store_sql::group_commit::{
+    RELEASE_AND_SAVEPOINT, ROLL_BACK, SAVEPOINT, SharedConnection,
+};
 use sqlx::{PgConnection, PgPool, Postgres, Row, Transaction};
 
-use crate::{Lock, engine_error};
+use crate::pending::{PendingInserts, held_back};
+use crate::{Lock, engine_error, send_inserts};
 
 /// A group takes the audit chain's head before anything else, where a lone write takes it
 /// last. A group's writers add to counter rows and then append to the audit chain: two server
@@ -39,6 +42,14 @@ pub struct InsertConnection {
     writer_head: Option<AuditHead>,
     /// How many changes to what inserts check had committed when the group began.
     checked_changes: Option<i64>,
+    /// The inserts and events of kept writers that sent no statement of their own, merged, to
+    /// go as one statement before the group's next statement or its commit.
+    held: PendingInserts,
+    /// The writer whose turn it is has sent statements, inside a savepoint of its own.
+    writer_sent: bool,
+    /// The last writer that sent statements kept its part and left its savepoint open, for
+    /// the next one to release.
+    unreleased: bool,
 }
 
 impl InsertConnection {
@@ -50,6 +61,9 @@ impl InsertConnection {
             head: None,
             writer_head: None,
             checked_changes: None,
+            held: PendingInserts::default(),
+            writer_sent: false,
+            unreleased: false,
         }
     }
 
@@ -62,10 +76,60 @@ impl InsertConnection {
         self.head = None;
         self.writer_head = None;
         self.checked_changes = None;
+        self.held = PendingInserts::default();
+        self.writer_sent = false;
+        self.unreleased = false;
     }
 
     pub fn writer_head(&mut self) -> Option<&mut AuditHead> {
         self.writer_head.as_mut()
+    }
+
+    /// Whether the writer whose turn it is has sent statements, and so has changes of its
+    /// own in the transaction to settle.
+    pub fn writer_sent(&self) -> bool {
+        self.writer_sent
+    }
+
+    /// Takes the inserts and events of a writer that sent nothing and keeps its part: they go
+    /// with the group's, so that a group of such writers costs one statement and its commit.
+    /// A failure in that statement fails the whole group; it could not be told apart from
+    /// the others' writes. Merging into the group's that fails leaves the group unable to
+    /// commit, for the same reason.
+    pub fn hold(&mut self, inserts: PendingInserts) -> Result<(), EngineError> {
+        let done = self.held.absorb(inserts);
+        self.aborted |= done.is_err();
+        done
+    }
+
+    /// The connection, ready for a statement of the writer whose turn it is: before its
+    /// first, the held inserts go, and the writer's savepoint opens.
+    pub async fn ready(&mut self) -> Result<&mut PgConnection, EngineError> {
+        if !self.writer_sent {
+            self.send_held().await?;
+            let marks = if self.unreleased {
+                RELEASE_AND_SAVEPOINT
+            } else {
+                SAVEPOINT
+            };
+            self.run(marks).await?;
+            self.unreleased = false;
+            self.writer_sent = true;
+        }
+        self.tx.as_deref_mut().ok_or_else(ended)
+    }
+
+    async fn send_held(&mut self) -> Result<(), EngineError> {
+        if self.held.is_empty() {
+            return Ok(());
+        }
+        let held = std::mem::take(&mut self.held);
+        let Some(tx) = self.tx.as_mut() else {
+            return Err(ended());
+        };
+        let done = send_inserts(tx, held).await.map_err(held_back);
+        self.aborted |= done.is_err();
+        done
     }
 
     async fn send(&mut self, statements: &str) -> Result<(), EngineError> {
@@ -79,10 +143,10 @@ impl InsertConnection {
             .map_err(engine_error)
     }
 
-    pub fn conn(&mut self) -> &mut PgConnection {
-        self.tx
-            .as_mut()
-            .expect("a writer's turn is taken inside the group's transaction")
+    async fn run(&mut self, statements: &str) -> Result<(), EngineError> {
+        let done = self.send(statements).await;
+        self.aborted |= done.is_err();
+        done
     }
 }
 
@@ -110,33 +174,38 @@ impl SharedConnection for InsertConnection {
         Ok(())
     }
 
-    async fn run(&mut self, statements: &str) -> Result<(), EngineError> {
-        let done = self.send(statements).await;
-        self.aborted |= done.is_err();
-        done
-    }
-
-    /// A writer's turn starts from the head the group has kept.
-    fn start_writer(&mut self) {
+    /// A writer's turn starts from the head the group has kept. Its savepoint waits for its
+    /// first statement (see [`InsertConnection::ready`]): most writers send none.
+    async fn start_writer(&mut self) -> Result<(), EngineError> {
         self.writer_head = self.head.clone();
+        self.writer_sent = false;
+        Ok(())
     }
 
     /// The group keeps the head as the writer moved it.
     fn keep_writer(&mut self) {
         self.head = self.writer_head.take();
+        self.unreleased |= self.writer_sent;
+        self.writer_sent = false;
     }
 
-    /// A writer dropped while its statement ran left that statement's answer unread; the next
-    /// statement reads it first, and if it was an error, reports it without having been sent.
-    /// So a failed rollback is tried once more before it costs the group.
-    async fn roll_back_writer(&mut self, statements: &str) -> Result<(), EngineError> {
-        match self.send(statements).await {
-            Err(_) => self.run(statements).await,
+    /// A writer that sent nothing has nothing to roll back. One dropped while its statement
+    /// ran left that statement's answer unread; the next statement reads it first, and if it
+    /// was an error, reports it without having been sent. So a failed rollback is tried once
+    /// more before it costs the group.
+    async fn roll_back_writer(&mut self) -> Result<(), EngineError> {
+        self.writer_head = None;
+        if !std::mem::take(&mut self.writer_sent) {
+            return Ok(());
+        }
+        match self.send(ROLL_BACK).await {
+            Err(_) => self.run(ROLL_BACK).await,
             done => done,
         }
     }
 
     async fn commit(&mut self) -> Result<(), EngineError> {
+        self.send_held().await?;
         self.forget_group();
         match self.tx.take() {
             Some(tx) => tx.commit().await.map_err(engine_error),

@@ -137,7 +137,7 @@ fn database_names_replace_the_path() {
 /// is reported as the insert's, not as that statement's own.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn held_back_inserts_are_seen_and_their_errors_named() {
-    use lienhoan_store_sql::engine::{Engine, EngineError, Value};
+    use lienhoan_store_sql::engine::{Engine, EngineError, OnConflict, Value};
     let Some((database_url, url)) = new_database("held_back_inserts").await else {
         return;
     };
@@ -147,7 +147,7 @@ async fn held_back_inserts_are_seen_and_their_errors_named() {
         .await
         .unwrap();
     let row = || vec![vec![Value::Int(Some(1))]];
-    tx.insert_many("held", &["id"], "", row(), &mut |_| {})
+    tx.insert_many("held", &["id"], OnConflict::Refuse, row(), &mut |_| {})
         .await
         .unwrap();
     let rows = tx
@@ -159,7 +159,7 @@ async fn held_back_inserts_are_seen_and_their_errors_named() {
         1,
         "the next statement sees the row"
     );
-    tx.insert_many("held", &["id"], "", row(), &mut |_| {})
+    tx.insert_many("held", &["id"], OnConflict::Refuse, row(), &mut |_| {})
         .await
         .expect("held back, not yet sent");
     match tx.execute("SELECT 1", vec![]).await {
@@ -181,7 +181,7 @@ async fn held_back_inserts_are_seen_and_their_errors_named() {
 /// committed when it is acknowledged.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn inserts_share_commits_and_a_failed_one_leaves_the_rest() {
-    use lienhoan_store_sql::engine::{AuditHead, Engine, Value};
+    use lienhoan_store_sql::engine::{AuditHead, Engine, OnConflict, Value};
     use std::sync::Arc;
     let Some((database_url, url)) = new_database("inserts_share_commits").await else {
         return;
@@ -219,7 +219,7 @@ async fn inserts_share_commits_and_a_failed_one_leaves_the_rest() {
             tx.insert_many(
                 "audit_head",
                 &["id", "seq", "hash"],
-                "ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
+                OnConflict::Replace { key: &["id"] },
                 vec![vec![1i64.into(), seq.into(), hash.into()]],
                 &mut |_| {},
             )
@@ -232,7 +232,7 @@ async fn inserts_share_commits_and_a_failed_one_leaves_the_rest() {
                     tx.insert_many(
                         table,
                         &["n", "seq"],
-                        "",
+                        OnConflict::Refuse,
                         vec![vec![n.into(), (-n).into()]],
                         &mut |_| {},
                     )

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use lienhoan_domain::format::start_of_day;
 
-use crate::engine::{AuditHead, EngineError, Reader, Row, Tx};
+use crate::engine::{AuditHead, EngineError, OnConflict, Reader, Row, Tx};
 use crate::{Conditions, ListSql, SqlStore, actor_name, now, page_bounds, paged, params, require};
 
 /// What a write records about itself.
@@ -73,14 +73,14 @@ pub async fn record(tx: &mut dyn Tx, actor: &Actor, change: Change<'_>) -> Resul
         entry.hash.as_str(),
     ];
     let columns: Vec<&str> = COLUMNS.split(", ").collect();
-    tx.insert_many("audit_log", &columns, "", vec![row], &mut |_| {})
+    tx.insert_many("audit_log", &columns, OnConflict::Refuse, vec![row], &mut |_| {})
         .await?;
     // The head row exists; written as an insert, the new head can go with the entry in one
     // statement where the engine batches inserts (see `Tx::insert_many`).
     tx.insert_many(
         "audit_head",
         &["id", "seq", "hash"],
-        "ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
+        OnConflict::Replace { key: &["id"] },
         vec![params![1i64, entry.seq, entry.hash.as_str()]],
         &mut |_| {},
     )

@@ -7,7 +7,7 @@ use std::fmt::Write;
 
 use uuid::Uuid;
 
-use crate::engine::{EngineError, Reader, Row, Tx, Value};
+use crate::engine::{EngineError, OnConflict, Reader, Row, Tx, Value};
 
 /// Parameters per statement, under SQLite's limit of 32,766 and PostgreSQL's of 65,535.
 pub const PARAMETERS_PER_STATEMENT: usize = 30_000;
@@ -17,11 +17,12 @@ pub async fn insert_values(
     tx: &mut dyn Tx,
     table: &str,
     columns: &[&str],
-    tail: &str,
+    conflict: OnConflict<'_>,
     rows: Vec<Vec<Value>>,
     after_each: &mut (dyn FnMut(usize) + Send),
 ) -> Result<(), EngineError> {
     let width = columns.len();
+    let tail = conflict.clause(table, columns);
     let most = (PARAMETERS_PER_STATEMENT / width).max(1);
     let mut written = 0;
     let mut left = rows.len();
@@ -47,7 +48,7 @@ pub async fn insert_values(
         }
         written += chunk;
         sql.push(' ');
-        sql.push_str(tail);
+        sql.push_str(&tail);
         tx.execute(&sql, params).await?;
         after_each(written);
     }

@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use crate::bulk::rows_with_ids;
 use crate::clusters::span;
-use crate::engine::{EngineError, Reader, Tx, Value};
+use crate::engine::{EngineError, OnConflict, Reader, Tx, Value};
 use crate::statistics::{FigureReads, add_member_figures, grouped_row};
 
 /// The tables that sum the daily counters over a longer period, so that a report over whole
@@ -297,8 +297,10 @@ async fn write_totals(
     tx.insert_many(
         "incident_totals",
         &["organisation_id", "incidents"],
-        "ON CONFLICT (organisation_id) DO UPDATE
-         SET incidents = incident_totals.incidents + excluded.incidents",
+        OnConflict::Add {
+            key: &["organisation_id"],
+            measures: &["incidents"],
+        },
         rows,
         &mut |_| {},
     )
@@ -426,15 +428,6 @@ async fn upsert_many(
     let mut columns = keys.to_vec();
     columns.extend(extra);
     columns.extend(Figures::MEASURES);
-    let updates: Vec<String> = Figures::MEASURES
-        .iter()
-        .map(|m| format!("{m} = {table}.{m} + excluded.{m}"))
-        .collect();
-    let tail = format!(
-        "ON CONFLICT ({}) DO UPDATE SET {}",
-        keys.join(", "),
-        updates.join(", ")
-    );
     let rows = rows
         .into_iter()
         .map(|(mut row, figures)| {
@@ -442,7 +435,11 @@ async fn upsert_many(
             row
         })
         .collect();
-    tx.insert_many(table, &columns, &tail, rows, &mut |_| {})
+    let conflict = OnConflict::Add {
+        key: keys,
+        measures: &Figures::MEASURES,
+    };
+    tx.insert_many(table, &columns, conflict, rows, &mut |_| {})
         .await
 }
 

@@ -20,7 +20,7 @@ pub enum EngineError {
 
 /// A parameter or a column value. Each variant carries its own type even when null, because
 /// PostgreSQL needs to know the type of every parameter.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Value {
     Bool(Option<bool>),
     Int(Option<i64>),
@@ -72,6 +72,49 @@ value_from!(Instant, OffsetDateTime);
 impl From<i32> for Value {
     fn from(v: i32) -> Self {
         Value::Int(Some(v.into()))
+    }
+}
+
+/// What an insert of [`Tx::insert_many`] does with a row whose key a stored row already has.
+#[derive(Debug, Clone, Copy)]
+pub enum OnConflict<'a> {
+    /// Fails, as a unique violation.
+    Refuse,
+    /// Adds the row's `measures` to the stored row's: a counter.
+    Add {
+        key: &'a [&'a str],
+        measures: &'a [&'a str],
+    },
+    /// Overwrites the stored row's other columns with the row's.
+    Replace { key: &'a [&'a str] },
+}
+
+impl OnConflict<'_> {
+    /// The clause that follows an insert's rows into `table`, the same on both engines.
+    pub fn clause(&self, table: &str, columns: &[&str]) -> String {
+        let (key, set): (&[&str], Vec<String>) = match self {
+            Self::Refuse => return String::new(),
+            Self::Add { key, measures } => (
+                key,
+                measures
+                    .iter()
+                    .map(|m| format!("{m} = {table}.{m} + excluded.{m}"))
+                    .collect(),
+            ),
+            Self::Replace { key } => (
+                key,
+                columns
+                    .iter()
+                    .filter(|c| !key.contains(c))
+                    .map(|c| format!("{c} = excluded.{c}"))
+                    .collect(),
+            ),
+        };
+        format!(
+            "ON CONFLICT ({}) DO UPDATE SET {}",
+            key.join(", "),
+            set.join(", ")
+        )
     }
 }
 
@@ -236,16 +279,17 @@ pub trait Tx: Send {
         self.query(sql, params).await
     }
     /// Inserts `rows` (each one value per column) into `table` in as few statements as the
-    /// engine allows, telling `after_each` statement how many rows are written so far. `tail`
-    /// follows the rows: an `ON CONFLICT` clause, or nothing. An engine may hold a small insert
-    /// back until the transaction's next statement, to send several in one round trip; its
-    /// errors then come from that statement, and every later statement sees its rows. A
+    /// engine allows, telling `after_each` statement how many rows are written so far. An
+    /// engine may hold a small insert back until the transaction's next statement, to send
+    /// several in one round trip, and may merge it with other held-back inserts into the same
+    /// table as `conflict` would have the second change the first's rows; its errors then come
+    /// from a later statement, or the commit, and every later statement sees its rows. A
     /// caller that must tell a unique violation apart uses `execute`.
     async fn insert_many(
         &mut self,
         table: &str,
         columns: &[&str],
-        tail: &str,
+        conflict: OnConflict<'_>,
         rows: Vec<Vec<Value>>,
         after_each: &mut (dyn FnMut(usize) + Send),
     ) -> Result<(), EngineError>;

@@ -18,29 +18,27 @@ use tokio::sync::{Mutex, OwnedMutexGuard, watch};
 use crate::engine::EngineError;
 
 /// Where one writer's changes start, inside the batch.
-const SAVEPOINT: &str = "SAVEPOINT one_write";
+pub const SAVEPOINT: &str = "SAVEPOINT one_write";
 /// Keeps the last writer's changes in the batch, and starts the next writer's. A writer's
-/// commit leaves its savepoint open, to be released by the next writer's first statement or
-/// by the batch's commit: a round trip fewer for each write on a server engine.
-const RELEASE_AND_SAVEPOINT: &str = "RELEASE one_write; SAVEPOINT one_write";
+/// commit may leave its savepoint open, to be released by the next writer's first statement
+/// or by the batch's commit: a round trip fewer for each write on a server engine.
+pub const RELEASE_AND_SAVEPOINT: &str = "RELEASE one_write; SAVEPOINT one_write";
 /// Drops one writer's changes and leaves the batch's others.
-const ROLL_BACK: &str = "ROLLBACK TO one_write; RELEASE one_write";
+pub const ROLL_BACK: &str = "ROLLBACK TO one_write; RELEASE one_write";
 
-/// The connection a batch's writers share, as an engine drives it.
+/// The connection a batch's writers share, as an engine drives it. Each writer's part of the
+/// batch is marked so that it can be rolled back alone, with the statements above; how and
+/// when they are sent is the engine's.
 #[async_trait]
 pub trait SharedConnection: Send + 'static {
     /// Begins the transaction that a batch's writers share.
     async fn begin(&mut self) -> Result<(), EngineError>;
-    /// Runs statements without parameters inside it.
-    async fn run(&mut self, statements: &str) -> Result<(), EngineError>;
-    /// Runs the statements that drop one writer's changes.
-    async fn roll_back_writer(&mut self, statements: &str) -> Result<(), EngineError> {
-        self.run(statements).await
-    }
-    /// Notes that a writer's turn begins.
-    fn start_writer(&mut self) {}
-    /// Notes that a writer's changes are in the batch: it committed into it.
-    fn keep_writer(&mut self) {}
+    /// Marks where the part of the writer whose turn begins starts.
+    async fn start_writer(&mut self) -> Result<(), EngineError>;
+    /// Keeps the changes of the writer whose turn ends in the batch: it committed into it.
+    fn keep_writer(&mut self);
+    /// Drops the changes of the writer whose turn ends without a commit.
+    async fn roll_back_writer(&mut self) -> Result<(), EngineError>;
     async fn commit(&mut self) -> Result<(), EngineError>;
     /// Rolls the transaction back, if one is open.
     async fn roll_back(&mut self);
@@ -73,8 +71,6 @@ struct Batch {
     id: u64,
     /// Writers that committed into it and wait for its commit.
     members: usize,
-    /// The last of them left its savepoint open.
-    unreleased: bool,
     /// A writer's changes could not be rolled back out of it: it must not commit.
     broken: bool,
     outcome: watch::Sender<Outcome>,
@@ -109,8 +105,8 @@ impl<C: SharedConnection> GroupCommit<C> {
         })
     }
 
-    /// Waits for this writer's turn, joins the open batch or begins one, and opens the
-    /// writer's savepoint.
+    /// Waits for this writer's turn, joins the open batch or begins one, and marks where the
+    /// writer's part starts.
     pub async fn turn(self: &Arc<Self>) -> Result<Turn<C>, EngineError> {
         let guard = {
             let _queued = Queued::new(&self.queued);
@@ -119,7 +115,7 @@ impl<C: SharedConnection> GroupCommit<C> {
         let mut turn = Turn {
             guard: Some(guard),
             group: self.clone(),
-            savepoint: false,
+            started: false,
         };
         let turns = turn.turns();
         if turns.batch.as_ref().is_some_and(|b| b.broken) {
@@ -131,21 +127,12 @@ impl<C: SharedConnection> GroupCommit<C> {
             turns.batch = Some(Batch {
                 id: turns.batches,
                 members: 0,
-                unreleased: false,
                 broken: false,
                 outcome: watch::Sender::new(None),
             });
         }
-        let batch = turns.batch.as_mut().expect("begun above");
-        let statements = if batch.unreleased {
-            RELEASE_AND_SAVEPOINT
-        } else {
-            SAVEPOINT
-        };
-        batch.unreleased = false;
-        turns.conn.run(statements).await?;
-        turns.conn.start_writer();
-        turn.savepoint = true;
+        turns.conn.start_writer().await?;
+        turn.started = true;
         Ok(turn)
     }
 
@@ -183,10 +170,12 @@ async fn end_batch<C: SharedConnection>(turns: &mut Turns<C>) -> Result<(), Engi
 
 /// A writer's turn on the connection, inside its batch.
 pub struct Turn<C: SharedConnection> {
-    /// Given up when the writer has released its savepoint and waits for the batch's commit.
+    /// Given up when the writer has kept its part in the batch and waits for the batch's
+    /// commit.
     guard: Option<OwnedMutexGuard<Turns<C>>>,
     group: Arc<GroupCommit<C>>,
-    savepoint: bool,
+    /// The writer's part is marked, and must be kept or rolled back.
+    started: bool,
 }
 
 impl<C: SharedConnection> Turn<C> {
@@ -218,9 +207,8 @@ impl<C: SharedConnection> Turn<C> {
             .as_mut()
             .expect("a turn is taken inside a batch");
         batch.members += 1;
-        batch.unreleased = true;
         let (id, outcome) = (batch.id, batch.outcome.subscribe());
-        self.savepoint = false;
+        self.started = false;
         let guard = self.guard.take().expect("a turn holds the connection");
         if self.group.nobody_queued() {
             return finish(guard).await;
@@ -295,11 +283,11 @@ fn outcome_of(ended: &Outcome) -> Result<(), EngineError> {
 /// the engine's write lock. A writer that cannot be rolled back takes the batch with it.
 async fn abandon<C: SharedConnection>(
     mut guard: OwnedMutexGuard<Turns<C>>,
-    savepoint: bool,
+    started: bool,
     group: Arc<GroupCommit<C>>,
 ) {
     let rolled_back =
-        !savepoint || guard.conn.lost() || guard.conn.roll_back_writer(ROLL_BACK).await.is_ok();
+        !started || guard.conn.lost() || guard.conn.roll_back_writer().await.is_ok();
     let Some(batch) = guard.batch.as_mut() else {
         return;
     };
@@ -320,11 +308,11 @@ impl<C: SharedConnection> Drop for Turn<C> {
         };
         match tokio::runtime::Handle::try_current() {
             Ok(runtime) => {
-                runtime.spawn(abandon(guard, self.savepoint, self.group.clone()));
+                runtime.spawn(abandon(guard, self.started, self.group.clone()));
             }
             Err(_) => {
                 if let Some(batch) = guard.batch.as_mut() {
-                    batch.broken |= self.savepoint;
+                    batch.broken |= self.started;
                 }
             }
         }

@@ -21,7 +21,7 @@ use uuid::Uuid;
 use crate::audit::{Change, record};
 use crate::clusters::span;
 use crate::counters::{CounterChanges, PROVINCE_OF_COMMUNE};
-use crate::engine::{Engine, EngineError, Reader, Row, Tx, Value, instant_text};
+use crate::engine::{Engine, EngineError, OnConflict, Reader, Row, Tx, Value, instant_text};
 use crate::events::{cluster_neighbours, publish};
 use crate::names::Named;
 use crate::{
@@ -565,7 +565,7 @@ async fn insert_rows(
         .iter()
         .map(|(incident, shared)| row_values(incident, *shared))
         .collect();
-    tx.insert_many("incidents", &ROW_COLUMNS, "", rows, &mut |n| {
+    tx.insert_many("incidents", &ROW_COLUMNS, OnConflict::Refuse, rows, &mut |n| {
         progress(n as u64)
     })
     .await

@@ -6,7 +6,7 @@
 
 use async_trait::async_trait;
 use lienhoan_store_sql::bulk::insert_values;
-use lienhoan_store_sql::engine::{EngineError, Row, Tx, Value};
+use lienhoan_store_sql::engine::{EngineError, OnConflict, Row, Tx, Value};
 
 use rusqlite::Connection;
 use tokio::runtime::RuntimeFlavor;
@@ -134,11 +134,11 @@ impl Tx for SqliteTx {
         &mut self,
         table: &str,
         columns: &[&str],
-        tail: &str,
+        conflict: OnConflict<'_>,
         rows: Vec<Vec<Value>>,
         after_each: &mut (dyn FnMut(usize) + Send),
     ) -> Result<(), EngineError> {
-        insert_values(self, table, columns, tail, rows, after_each).await
+        insert_values(self, table, columns, conflict, rows, after_each).await
     }
 
     async fn execute_script(&mut self, sql: &str) -> Result<(), EngineError> {

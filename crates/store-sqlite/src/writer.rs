@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use lienhoan_store_sql::engine::EngineError;
-use lienhoan_store_sql::group_commit::{GroupCommit, SharedConnection};
+use lienhoan_store_sql::group_commit::{
+    GroupCommit, RELEASE_AND_SAVEPOINT, ROLL_BACK, SAVEPOINT, SharedConnection,
+};
 use rusqlite::Connection;
 
 use crate::checkpoints::Checkpoints;
@@ -25,6 +27,9 @@ pub type Turn = lienhoan_store_sql::group_commit::Turn<WriterConnection>;
 /// The writing connection.
 pub struct WriterConnection {
     conn: Connection,
+    /// The last writer kept its part and left its savepoint open, for the next writer's first
+    /// statement to release.
+    unreleased: bool,
     /// Declared after the connection, so that it is dropped after it (see `Checkpoints`).
     checkpoints: Checkpoints,
 }
@@ -51,7 +56,14 @@ pub fn open_writer(path: &Path) -> Result<Arc<Writer>, EngineError> {
     Ok(GroupCommit::new(WriterConnection {
         checkpoints: Checkpoints::start(path, &conn)?,
         conn,
+        unreleased: false,
     }))
+}
+
+impl WriterConnection {
+    fn run(&self, statements: &str) -> Result<(), EngineError> {
+        self.conn.execute_batch(statements).map_err(engine_error)
+    }
 }
 
 #[async_trait]
@@ -60,6 +72,7 @@ impl SharedConnection for WriterConnection {
     /// writer connection is opened without patience (see `connections::open`), so only it
     /// waits here for another process's lock.
     async fn begin(&mut self) -> Result<(), EngineError> {
+        self.unreleased = false;
         let conn = &self.conn;
         // A transaction left open by a rollback that failed would make every later BEGIN fail.
         if !conn.is_autocommit() {
@@ -77,12 +90,26 @@ impl SharedConnection for WriterConnection {
         .map_err(engine_error)
     }
 
-    async fn run(&mut self, statements: &str) -> Result<(), EngineError> {
-        self.conn.execute_batch(statements).map_err(engine_error)
+    async fn start_writer(&mut self) -> Result<(), EngineError> {
+        let statements = if self.unreleased {
+            RELEASE_AND_SAVEPOINT
+        } else {
+            SAVEPOINT
+        };
+        self.unreleased = false;
+        self.run(statements)
+    }
+
+    fn keep_writer(&mut self) {
+        self.unreleased = true;
+    }
+
+    async fn roll_back_writer(&mut self) -> Result<(), EngineError> {
+        self.run(ROLL_BACK)
     }
 
     async fn commit(&mut self) -> Result<(), EngineError> {
-        self.run("COMMIT").await
+        self.run("COMMIT")
     }
 
     async fn roll_back(&mut self) {
