@@ -216,6 +216,11 @@ impl PostgresEngine {
         self.inserts.batches().await
     }
 
+    /// How many inserts of this process wait for their turn in a group.
+    pub fn inserts_waiting(&self) -> usize {
+        self.inserts.queued()
+    }
+
     async fn locked(&self, lock: Lock) -> Result<Box<dyn Tx>, EngineError> {
         Ok(Box::new(self.begin(lock.begin()).await?))
     }

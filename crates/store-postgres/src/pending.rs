@@ -49,8 +49,13 @@ struct PendingInsert {
 #[derive(PartialEq)]
 enum Merge {
     Append,
-    Add { key: Vec<usize>, measures: Vec<usize> },
-    Replace { key: Vec<usize> },
+    Add {
+        key: Vec<usize>,
+        measures: Vec<usize>,
+    },
+    Replace {
+        key: Vec<usize>,
+    },
 }
 
 impl Merge {
@@ -199,7 +204,10 @@ impl PendingInserts {
                 insert.table
             )));
         }
-        insert.rows.into_iter().try_for_each(|row| waiting.push(row))
+        insert
+            .rows
+            .into_iter()
+            .try_for_each(|row| waiting.push(row))
     }
 
     /// Adds a live event, to be published with the inserts.
@@ -209,7 +217,10 @@ impl PendingInserts {
 
     /// Adds another transaction's waiting inserts and events to these, as if they came after.
     pub(crate) fn absorb(&mut self, later: PendingInserts) -> Result<(), EngineError> {
-        later.inserts.into_iter().try_for_each(|insert| self.add(insert))?;
+        later
+            .inserts
+            .into_iter()
+            .try_for_each(|insert| self.add(insert))?;
         self.events.extend(later.events);
         Ok(())
     }
@@ -340,5 +351,117 @@ impl ColumnArray {
             Self::Instant(a) => args.add(a),
         }
         .map_err(other)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    type Rows = Vec<Vec<Value>>;
+
+    fn int(n: i64) -> Value {
+        Value::Int(Some(n))
+    }
+
+    fn text(s: &str) -> Value {
+        Value::Text(Some(s.to_owned()))
+    }
+
+    /// Two inserts into one table, one after the other, and the rows that wait after them.
+    #[test]
+    fn later_rows_merge_as_their_conflict_rule_says() {
+        let key = &["k"][..];
+        let cases: Vec<(OnConflict, Rows, Rows, Rows)> = vec![
+            (
+                OnConflict::Refuse,
+                vec![vec![text("a"), int(1)]],
+                vec![vec![text("a"), int(2)]],
+                vec![vec![text("a"), int(1)], vec![text("a"), int(2)]],
+            ),
+            (
+                OnConflict::Add {
+                    key,
+                    measures: &["n"],
+                },
+                vec![vec![text("a"), int(1)], vec![text("b"), int(2)]],
+                vec![vec![text("a"), int(5)], vec![text("c"), int(-1)]],
+                vec![
+                    vec![text("a"), int(6)],
+                    vec![text("b"), int(2)],
+                    vec![text("c"), int(-1)],
+                ],
+            ),
+            (
+                OnConflict::Replace { key },
+                vec![vec![text("a"), int(1)], vec![text("b"), int(2)]],
+                vec![vec![text("a"), int(7)]],
+                vec![vec![text("a"), int(7)], vec![text("b"), int(2)]],
+            ),
+            (
+                OnConflict::Add {
+                    key,
+                    measures: &["n"],
+                },
+                vec![],
+                vec![vec![text("a"), int(1)], vec![text("a"), int(1)]],
+                vec![vec![text("a"), int(2)]],
+            ),
+        ];
+        for (conflict, first, second, expected) in cases {
+            let mut pending = PendingInserts::default();
+            pending.push("t", &["k", "n"], conflict, first).unwrap();
+            let mut later = PendingInserts::default();
+            later.push("t", &["k", "n"], conflict, second).unwrap();
+            pending.absorb(later).unwrap();
+            assert_eq!(pending.inserts.len(), 1, "{conflict:?}: one part per table");
+            assert_eq!(pending.inserts[0].rows, expected, "{conflict:?}");
+        }
+    }
+
+    #[test]
+    fn inserts_into_one_table_by_other_rules_do_not_merge() {
+        let mut pending = PendingInserts::default();
+        let row = || vec![vec![text("a"), int(1)]];
+        pending
+            .push("t", &["k", "n"], OnConflict::Refuse, row())
+            .unwrap();
+        let replace = OnConflict::Replace { key: &["k"] };
+        assert!(pending.push("t", &["k", "n"], replace, row()).is_err());
+        assert!(
+            pending
+                .push(
+                    "t",
+                    &["n", "k"],
+                    OnConflict::Refuse,
+                    vec![vec![int(1), text("a")]]
+                )
+                .is_err()
+        );
+        let unknown = OnConflict::Replace { key: &["id"] };
+        assert!(pending.push("u", &["k", "n"], unknown, row()).is_err());
+    }
+
+    /// Events go in the inserts' statement, as its last part; inserts alone end with their last.
+    #[test]
+    fn events_are_published_by_the_statement_that_sends_the_inserts() {
+        let cases = [
+            (vec![], "INSERT INTO u"),
+            (vec!["one".to_owned()], "SELECT pg_notify($5, event)"),
+        ];
+        for (events, last) in cases {
+            let mut pending = PendingInserts::default();
+            for table in ["t", "u"] {
+                let rows = vec![vec![text("a"), int(1)]];
+                pending
+                    .push(table, &["k", "n"], OnConflict::Refuse, rows)
+                    .unwrap();
+            }
+            events.iter().for_each(|e| pending.publish(e.clone()));
+            let (sql, _) = pending.statement("channel").unwrap();
+            assert!(sql.starts_with("WITH insert0 AS (INSERT INTO t"), "{sql}");
+            let (_, main) = sql.rsplit_once(" ) ").unwrap();
+            assert!(main.starts_with(last), "{events:?}: {sql}");
+        }
     }
 }

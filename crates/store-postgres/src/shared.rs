@@ -10,7 +10,7 @@ use lienhoan_store_sql::group_commit::{
 };
 use sqlx::{PgConnection, PgPool, Postgres, Row, Transaction};
 
-use crate::pending::{PendingInserts, held_back};
+use crate::pending::PendingInserts;
 use crate::{Lock, engine_error, send_inserts};
 
 /// A group takes the audit chain's head before anything else, where a lone write takes it
@@ -127,7 +127,11 @@ impl InsertConnection {
         let Some(tx) = self.tx.as_mut() else {
             return Err(ended());
         };
-        let done = send_inserts(tx, held).await.map_err(held_back);
+        let done = send_inserts(tx, held).await.map_err(|e| {
+            EngineError::Other(format!(
+                "a write of this group failed, so none of the group's writes was kept: {e}"
+            ))
+        });
         self.aborted |= done.is_err();
         done
     }

@@ -304,6 +304,104 @@ async fn inserts_share_commits_and_a_failed_one_leaves_the_rest() {
     drop_database(&url, &database_url).await;
 }
 
+/// Writers that run no statement of their own hand their rows and events to their group,
+/// which sends them as one statement before it commits. If that statement fails, no writer of
+/// the group is told its write was kept, and none of it is; the next group is not touched.
+/// Here the first writer holds its turn until two more wait behind it, so that the three
+/// share a group, and the third holds back a row whose key is taken.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_whose_held_rows_fail_keeps_none_of_them() {
+    use lienhoan_store_sql::engine::{Engine, OnConflict, Value};
+    use std::sync::Arc;
+    use std::time::Duration;
+    let Some((database_url, url)) = new_database("held_rows_fail").await else {
+        return;
+    };
+    let engine = Arc::new(open(&database_url).await);
+    let table = "group_rows";
+    let mut tx = engine.write().await.unwrap();
+    tx.execute_script(&format!(
+        "CREATE TABLE {table} (n BIGINT PRIMARY KEY); INSERT INTO {table} VALUES (1000)"
+    ))
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let mut events = engine.subscribe();
+    let write = |n: i64| {
+        let engine = engine.clone();
+        async move {
+            let mut tx = engine.insert().await.unwrap();
+            tx.insert_many(
+                table,
+                &["n"],
+                OnConflict::Refuse,
+                vec![vec![Value::Int(Some(n))]],
+                &mut |_| {},
+            )
+            .await
+            .unwrap();
+            tx.publish(format!("row {n}")).await.unwrap();
+            tx
+        }
+    };
+
+    let first = write(1).await;
+    let others: Vec<_> = [2, 1000]
+        .into_iter()
+        .map(|n| {
+            let write = write(n);
+            tokio::spawn(async move { write.await.commit().await })
+        })
+        .collect();
+    while engine.inserts_waiting() < 2 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let mut others = others.into_iter();
+    let first = first.commit().await;
+    let outcomes = [
+        (1, first),
+        (2, others.next().unwrap().await.unwrap()),
+        (1000, others.next().unwrap().await.unwrap()),
+    ];
+    for (n, outcome) in outcomes {
+        match outcome {
+            Err(e) => assert!(
+                e.to_string().contains("none of the group"),
+                "writer {n}: {e}"
+            ),
+            Ok(()) => panic!("writer {n} was acknowledged, though its group's statement failed"),
+        }
+    }
+    let kept = || async {
+        let rows = engine
+            .read_once(&format!("SELECT n FROM {table} ORDER BY n"), vec![])
+            .await
+            .unwrap();
+        rows.iter().map(|r| r.int("n").unwrap()).collect::<Vec<_>>()
+    };
+    assert_eq!(
+        kept().await,
+        vec![1000],
+        "nothing of the failed group was kept"
+    );
+
+    write(3)
+        .await
+        .commit()
+        .await
+        .expect("the next group commits");
+    assert_eq!(kept().await, vec![3, 1000]);
+    // Events are delivered in the order of their commits, so the first one is the only one
+    // that committed.
+    let event = tokio::time::timeout(Duration::from_secs(10), events.recv())
+        .await
+        .expect("an event within 10 s")
+        .unwrap();
+    assert_eq!(event, "row 3");
+    drop(engine);
+    drop_database(&url, &database_url).await;
+}
+
 /// An insert's check, read before its turn, is kept only while nothing it reads has changed
 /// since. Here the check reads an organisation, counts its reads with a sequence, and sleeps so
 /// that an exclusive write can commit while it runs. With no write between, or one to a table

@@ -73,8 +73,14 @@ pub async fn record(tx: &mut dyn Tx, actor: &Actor, change: Change<'_>) -> Resul
         entry.hash.as_str(),
     ];
     let columns: Vec<&str> = COLUMNS.split(", ").collect();
-    tx.insert_many("audit_log", &columns, OnConflict::Refuse, vec![row], &mut |_| {})
-        .await?;
+    tx.insert_many(
+        "audit_log",
+        &columns,
+        OnConflict::Refuse,
+        vec![row],
+        &mut |_| {},
+    )
+    .await?;
     // The head row exists; written as an insert, the new head can go with the entry in one
     // statement where the engine batches inserts (see `Tx::insert_many`).
     tx.insert_many(

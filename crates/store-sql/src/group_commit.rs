@@ -141,8 +141,13 @@ impl<C: SharedConnection> GroupCommit<C> {
         self.turns.lock().await.batches
     }
 
+    /// How many writers wait for their turn.
+    pub fn queued(&self) -> usize {
+        self.queued.load(Ordering::SeqCst)
+    }
+
     fn nobody_queued(&self) -> bool {
-        self.queued.load(Ordering::SeqCst) == 0
+        self.queued() == 0
     }
 }
 
@@ -286,8 +291,7 @@ async fn abandon<C: SharedConnection>(
     started: bool,
     group: Arc<GroupCommit<C>>,
 ) {
-    let rolled_back =
-        !started || guard.conn.lost() || guard.conn.roll_back_writer().await.is_ok();
+    let rolled_back = !started || guard.conn.lost() || guard.conn.roll_back_writer().await.is_ok();
     let Some(batch) = guard.batch.as_mut() else {
         return;
     };

@@ -565,9 +565,13 @@ async fn insert_rows(
         .iter()
         .map(|(incident, shared)| row_values(incident, *shared))
         .collect();
-    tx.insert_many("incidents", &ROW_COLUMNS, OnConflict::Refuse, rows, &mut |n| {
-        progress(n as u64)
-    })
+    tx.insert_many(
+        "incidents",
+        &ROW_COLUMNS,
+        OnConflict::Refuse,
+        rows,
+        &mut |n| progress(n as u64),
+    )
     .await
 }
 
