@@ -1,12 +1,13 @@
 //! Group commit, for any engine: writers take turns on one connection, and each writer's
-//! transaction is a savepoint inside a batch, one transaction of the engine that stays open
-//! while other writers are queued, so that one commit (one sync of the log to disk) ends all
-//! their writes. Committing alone, every write paid for its own sync, and the rows most writes
-//! touch (the audit chain's head, the day's counters) were written to the log again by each.
+//! transaction is a part (a savepoint) of a batch, one transaction of the engine that stays
+//! open while other writers are queued, so that one commit (one sync of the log to disk) ends
+//! all their writes. Committing alone, every write paid for its own sync, and the rows most
+//! writes touch (the audit chain's head, the day's counters) were written to the log again by
+//! each.
 //!
 //! A writer's commit returns only once its batch's commit is done, so an acknowledged write
-//! still survives a crash. A writer that fails, or is dropped, rolls back to its savepoint and
-//! leaves the rest of the batch alone. If the batch's commit fails, every writer in it gets the
+//! still survives a crash. A writer that fails, or is dropped, rolls its part back and leaves
+//! the rest of the batch alone. If the batch's commit fails, every writer in it gets the
 //! error, and none of their writes is kept.
 
 use std::sync::Arc;
