@@ -394,6 +394,8 @@ struct PgTx {
     /// A statement failed: PostgreSQL has aborted the transaction (or the writer's part of a
     /// group) and would answer its `COMMIT` by rolling back, so the commit is refused.
     failed: bool,
+    /// Its inserts go in a statement of its own (see `Tx::settle_alone`).
+    alone: bool,
 }
 
 impl PgTx {
@@ -402,6 +404,7 @@ impl PgTx {
             lease,
             pending: PendingInserts::default(),
             failed: false,
+            alone: false,
         }
     }
 
@@ -445,6 +448,7 @@ impl PgTx {
     /// with the other writers' (see `InsertConnection::hold`).
     fn hold_in_group(&mut self) -> Result<(), EngineError> {
         if let Lease::Shared(turn) = &mut self.lease
+            && !self.alone
             && !turn.conn().writer_sent()
         {
             turn.conn_mut().hold(std::mem::take(&mut self.pending))?;
@@ -649,6 +653,10 @@ impl Tx for PgTx {
             Lease::Own(tx) => tx.commit().await.map_err(engine_error),
             Lease::Shared(turn) => turn.commit().await,
         }
+    }
+
+    fn settle_alone(&mut self) {
+        self.alone = true;
     }
 
     /// A group holds the head from its `BEGIN` (see `shared`).

@@ -128,7 +128,7 @@ impl InsertConnection {
             return Err(ended());
         };
         let done = send_inserts(tx, held).await.map_err(|e| {
-            EngineError::Other(format!(
+            EngineError::WithGroup(format!(
                 "a write of this group failed, so none of the group's writes was kept: {e}"
             ))
         });

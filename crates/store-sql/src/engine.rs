@@ -7,13 +7,17 @@ use time::format_description::well_known::Rfc3339;
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum EngineError {
     #[error("unique constraint violated: {0}")]
     Unique(String),
     /// No pooled connection became free within the acquire timeout.
     #[error("no database connection became free in time")]
     Busy,
+    /// The write was rolled back with the other writes of its group (see `group_commit`), for
+    /// a failure that need not be its own: settled on its own, it may succeed.
+    #[error("{0}")]
+    WithGroup(String),
     #[error("{0}")]
     Other(String),
 }
@@ -299,6 +303,10 @@ pub trait Tx: Send {
     /// commits.
     async fn publish(&mut self, payload: String) -> Result<(), EngineError>;
     async fn commit(self: Box<Self>) -> Result<(), EngineError>;
+    /// Settles this transaction's writes on their own at its commit, not merged with other
+    /// transactions' in a group's statement: an insert tried again after it was rolled back
+    /// with its group ([`EngineError::WithGroup`]), so that a write that fails fails alone.
+    fn settle_alone(&mut self) {}
     /// The audit chain's head, where the engine holds its row locked for this transaction and
     /// keeps it in memory: an append reads it here instead of from the row, and moves it.
     /// `None`: an append reads the row, and so locks it.

@@ -52,7 +52,7 @@ pub trait SharedConnection: Send + 'static {
 }
 
 /// How a batch ended: committed, or the error every writer in it gets.
-type Outcome = Option<Result<(), String>>;
+type Outcome = Option<Result<(), EngineError>>;
 
 /// The shared connection, and how many writers are waiting for their turn on it.
 pub struct GroupCommit<C> {
@@ -162,16 +162,18 @@ async fn end_batch<C: SharedConnection>(turns: &mut Turns<C>) -> Result<(), Engi
         turns.conn.roll_back().await;
         Ok(())
     } else if turns.conn.lost() || batch.broken {
-        Err("the write was rolled back with its group by an earlier error".to_string())
+        Err(EngineError::WithGroup(
+            "the write was rolled back with its group by an earlier error".into(),
+        ))
     } else {
-        turns.conn.commit().await.map_err(|e| e.to_string())
+        turns.conn.commit().await
     };
     if outcome.is_err() {
         turns.conn.roll_back().await;
     }
     batch.outcome.send_replace(Some(outcome.clone()));
     turns.conn.after_batch();
-    outcome.map_err(EngineError::Other)
+    outcome
 }
 
 /// A writer's turn on the connection, inside its batch.
@@ -278,10 +280,11 @@ async fn in_own_task(
 /// A batch that is gone without an outcome was interrupted while it ended: whether it
 /// committed is unknown, so it is not acknowledged.
 fn outcome_of(ended: &Outcome) -> Result<(), EngineError> {
-    ended
-        .clone()
-        .unwrap_or_else(|| Err("the group's commit was interrupted".to_string()))
-        .map_err(EngineError::Other)
+    ended.clone().unwrap_or_else(|| {
+        Err(EngineError::Other(
+            "the group's commit was interrupted".into(),
+        ))
+    })
 }
 
 /// Rolls back a writer that ended without a commit and, if nobody is waiting to join, nobody

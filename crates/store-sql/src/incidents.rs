@@ -25,8 +25,8 @@ use crate::engine::{Engine, EngineError, OnConflict, Reader, Row, Tx, Value, ins
 use crate::events::{cluster_neighbours, publish};
 use crate::names::Named;
 use crate::{
-    Condition, Conditions, Counted, ListSql, PageJoins, SqlStore, contains_pattern, now,
-    page_bounds, paged, params, require, scope_param,
+    Condition, Conditions, Counted, ListSql, PageJoins, SqlStore, contains_pattern,
+    insert_retrying, now, page_bounds, paged, params, require, scope_param,
 };
 
 const COLUMNS: &str =
@@ -687,13 +687,15 @@ fn add_filters(c: &mut Conditions, query: &IncidentQuery, searched_text: &str) {
     );
 }
 
-#[async_trait]
-impl IncidentStore for SqlStore {
-    async fn create_incident(
+/// Inserts of incidents, each tried once more on its own if it was rolled back with its
+/// group (see [`insert_retrying`]).
+impl SqlStore {
+    async fn record_incident(
         &self,
         actor: &Actor,
         organisation_id: Uuid,
         input: &IncidentInput,
+        alone: bool,
     ) -> StoreResult<Incident> {
         require(actor.can_write_incident(organisation_id))?;
         input.validate(now())?;
@@ -710,6 +712,9 @@ impl IncidentStore for SqlStore {
             .engine
             .insert_after_check(&commune_check(), params![organisation_id, input.commune_id])
             .await?;
+        if alone {
+            tx.settle_alone();
+        }
         let mut counters = CounterChanges::default();
         note_commune(&checked, organisation_id, input.commune_id, &mut counters)?;
         // The counters read the memberships first; then the record and its counter rows can
@@ -742,12 +747,13 @@ impl IncidentStore for SqlStore {
         Ok(incident)
     }
 
-    async fn import_incidents(
+    async fn import_once(
         &self,
         actor: &Actor,
         organisation_id: Uuid,
         inputs: &[IncidentInput],
         progress: Progress<'_>,
+        alone: bool,
     ) -> StoreResult<u64> {
         require(actor.can_write_incident(organisation_id))?;
         let at = now();
@@ -767,6 +773,9 @@ impl IncidentStore for SqlStore {
                 params![organisation_id],
             )
             .await?;
+        if alone {
+            tx.settle_alone();
+        }
         let mut counters = CounterChanges::default();
         let area: HashSet<Uuid> = area
             .iter()
@@ -824,6 +833,29 @@ impl IncidentStore for SqlStore {
         tx.commit().await?;
         progress(inputs.len() as u64);
         Ok(inputs.len() as u64)
+    }
+}
+
+#[async_trait]
+impl IncidentStore for SqlStore {
+    async fn create_incident(
+        &self,
+        actor: &Actor,
+        organisation_id: Uuid,
+        input: &IncidentInput,
+    ) -> StoreResult<Incident> {
+        insert_retrying(|alone| self.record_incident(actor, organisation_id, input, alone)).await
+    }
+
+    async fn import_incidents(
+        &self,
+        actor: &Actor,
+        organisation_id: Uuid,
+        inputs: &[IncidentInput],
+        progress: Progress<'_>,
+    ) -> StoreResult<u64> {
+        insert_retrying(|alone| self.import_once(actor, organisation_id, inputs, progress, alone))
+            .await
     }
 
     async fn update_incident(

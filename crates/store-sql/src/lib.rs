@@ -92,10 +92,24 @@ async fn commit_then(tx: Box<dyn engine::Tx>, forget: impl FnOnce()) -> StoreRes
     Ok(tx.commit().await?)
 }
 
+/// Runs an insert, and if it was rolled back with its group for a failure that need not be its
+/// own, once more settling alone (see `Tx::settle_alone`): the group's other writes then go
+/// in, and a write that fails fails on its own, with its own error.
+pub(crate) async fn insert_retrying<T, F>(attempt: impl Fn(bool) -> F) -> StoreResult<T>
+where
+    F: Future<Output = StoreResult<T>>,
+{
+    match attempt(false).await {
+        Err(StoreError::Interrupted(_)) => attempt(true).await,
+        done => done,
+    }
+}
+
 impl From<EngineError> for StoreError {
     fn from(e: EngineError) -> Self {
         match e {
             EngineError::Busy => StoreError::Busy,
+            EngineError::WithGroup(message) => StoreError::Interrupted(message),
             e => StoreError::Backend(e.to_string()),
         }
     }

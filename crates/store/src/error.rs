@@ -21,6 +21,10 @@ pub enum StoreError {
     /// overload, so asking again shortly may succeed.
     #[error("storage busy: no database connection became free in time")]
     Busy,
+    /// The write was rolled back with others that shared its commit, for a failure that need
+    /// not be its own; nothing of it was kept, and asking again may succeed.
+    #[error("write interrupted: {0}")]
+    Interrupted(String),
     #[error("storage failure: {0}")]
     Backend(String),
 }

@@ -90,6 +90,10 @@ impl From<StoreError> for ApiError {
                 tracing::warn!("database connection pool exhausted");
                 Self::busy()
             }
+            StoreError::Interrupted(message) => {
+                tracing::warn!(%message, "write rolled back with its group");
+                Self::busy()
+            }
             StoreError::Backend(message) => {
                 tracing::error!(%message, "storage failure");
                 Self::new(StatusCode::INTERNAL_SERVER_ERROR, "problem-internal")
@@ -174,22 +178,26 @@ mod tests {
         (parts, serde_json::from_slice(&body).unwrap())
     }
 
+    /// A busy pool, and a write rolled back with its group: both pass, and may be asked again.
     #[tokio::test]
     async fn busy_store_asks_to_retry_shortly_in_the_callers_language() {
+        let errors = || [StoreError::Busy, StoreError::Interrupted("group".into())];
         for (lang, title) in [
             (Lang::Vi, "Hệ thống đang bận, vui lòng thử lại sau giây lát"),
             (Lang::En, "The system is busy; please try again in a moment"),
         ] {
-            let (response, body) = respond(StoreError::Busy, lang).await;
-            assert_eq!(response.status, StatusCode::SERVICE_UNAVAILABLE);
-            assert_eq!(response.headers[header::RETRY_AFTER], "1");
-            assert_eq!(
-                response.headers[header::CONTENT_TYPE],
-                "application/problem+json"
-            );
-            assert_eq!(body["status"], 503);
-            assert_eq!(body["title"], title);
-            assert_eq!(body["detail"], title);
+            for error in errors() {
+                let (response, body) = respond(error, lang).await;
+                assert_eq!(response.status, StatusCode::SERVICE_UNAVAILABLE);
+                assert_eq!(response.headers[header::RETRY_AFTER], "1");
+                assert_eq!(
+                    response.headers[header::CONTENT_TYPE],
+                    "application/problem+json"
+                );
+                assert_eq!(body["status"], 503);
+                assert_eq!(body["title"], title);
+                assert_eq!(body["detail"], title);
+            }
         }
     }
 
