@@ -581,7 +581,8 @@ impl Tx for PgTx {
             return self.query(sql, params).await;
         }
         let mut args = arguments(params)?;
-        let parts = std::mem::take(&mut self.pending).parts(&mut args)?;
+        let parts = std::mem::take(&mut self.pending).parts(&mut args);
+        let parts = self.noted(parts)?;
         let sql = format!("{} {sql}", with(&parts));
         self.rows(sql, args).await.map_err(held_back)
     }
@@ -604,7 +605,8 @@ impl Tx for PgTx {
         }
         if rows.len() + self.pending.rows_for(table) <= PENDING_ROWS_MAX {
             let count = rows.len();
-            self.pending.push(table, columns, conflict, rows)?;
+            let pushed = self.pending.push(table, columns, conflict, rows);
+            self.noted(pushed)?;
             after_each(count);
             return Ok(());
         }
@@ -642,13 +644,13 @@ impl Tx for PgTx {
     }
 
     async fn commit(mut self: Box<Self>) -> Result<(), EngineError> {
-        self.hold_in_group()?;
-        self.flush().await?;
         if self.failed {
             return Err(EngineError::Other(
                 "a statement of this transaction failed, so none of it is committed".into(),
             ));
         }
+        self.hold_in_group()?;
+        self.flush().await?;
         match self.lease {
             Lease::Own(tx) => tx.commit().await.map_err(engine_error),
             Lease::Shared(turn) => turn.commit().await,

@@ -106,6 +106,11 @@ impl PendingInsert {
             return Ok(());
         };
         let key: Vec<Value> = key.iter().map(|&i| row[i].clone()).collect();
+        // A key with a null never conflicts in SQL.
+        if key.iter().any(Value::is_null) {
+            self.rows.push(row);
+            return Ok(());
+        }
         let Some(&at) = self.keyed.get(&key) else {
             self.keyed.insert(key, self.rows.len());
             self.rows.push(row);
@@ -116,7 +121,10 @@ impl PendingInsert {
             Merge::Add { measures, .. } => {
                 for &m in measures {
                     waiting[m] = match (&waiting[m], &row[m]) {
-                        (Value::Int(Some(a)), Value::Int(Some(b))) => Value::Int(Some(a + b)),
+                        (Value::Int(Some(a)), Value::Int(Some(b))) => Value::Int(Some(
+                            a.checked_add(*b)
+                                .ok_or_else(|| other(format!("{a} + {b} overflows")))?,
+                        )),
                         (a, b) => return Err(other(format!("cannot add {b:?} to {a:?}"))),
                     };
                 }
@@ -393,6 +401,18 @@ mod tests {
                 ],
             ),
             (
+                OnConflict::Add {
+                    key,
+                    measures: &["n"],
+                },
+                vec![vec![Value::Text(None), int(1)]],
+                vec![vec![Value::Text(None), int(2)]],
+                vec![
+                    vec![Value::Text(None), int(1)],
+                    vec![Value::Text(None), int(2)],
+                ],
+            ),
+            (
                 OnConflict::Replace { key },
                 vec![vec![text("a"), int(1)], vec![text("b"), int(2)]],
                 vec![vec![text("a"), int(7)]],
@@ -440,6 +460,16 @@ mod tests {
         );
         let unknown = OnConflict::Replace { key: &["id"] };
         assert!(pending.push("u", &["k", "n"], unknown, row()).is_err());
+        let add = OnConflict::Add {
+            key: &["k"],
+            measures: &["n"],
+        };
+        let most = vec![vec![text("a"), int(i64::MAX)]];
+        pending.push("v", &["k", "n"], add, most).unwrap();
+        assert!(
+            pending.push("v", &["k", "n"], add, row()).is_err(),
+            "a sum that overflows is refused"
+        );
     }
 
     /// Events go in the inserts' statement, as its last part; inserts alone end with their last.

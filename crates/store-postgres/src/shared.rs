@@ -103,8 +103,14 @@ impl InsertConnection {
     }
 
     /// The connection, ready for a statement of the writer whose turn it is: before its
-    /// first, the held inserts go, and the writer's savepoint opens.
+    /// first, the held inserts go, and the writer's savepoint opens. In a group that can no
+    /// longer commit, the writer fails with it, and may be tried again.
     pub async fn ready(&mut self) -> Result<&mut PgConnection, EngineError> {
+        if self.aborted {
+            return Err(EngineError::WithGroup(
+                "the write's group failed before it, so none of the group's writes is kept".into(),
+            ));
+        }
         if !self.writer_sent {
             self.send_held().await?;
             let marks = if self.unreleased {
@@ -127,12 +133,15 @@ impl InsertConnection {
         let Some(tx) = self.tx.as_mut() else {
             return Err(ended());
         };
+        // The rows are no longer held anywhere but in this statement: if it is dropped
+        // unfinished (its writer's client went away), the group must not commit without them.
+        self.aborted = true;
         let done = send_inserts(tx, held).await.map_err(|e| {
             EngineError::WithGroup(format!(
                 "a write of this group failed, so none of the group's writes was kept: {e}"
             ))
         });
-        self.aborted |= done.is_err();
+        self.aborted = done.is_err();
         done
     }
 

@@ -455,6 +455,65 @@ async fn an_incident_that_fails_in_its_group_fails_alone() {
     drop_database(&url, &database_url).await;
 }
 
+/// A writer whose first statement sends the rows its group holds, and which is dropped before
+/// that is done (its client went away), takes the group with it: the writers whose rows were
+/// held are not told they were kept, unless they were.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_writer_dropped_while_sending_its_groups_rows_loses_none() {
+    use lienhoan_store_sql::engine::{Engine, OnConflict, Value};
+    use std::sync::Arc;
+    use std::time::Duration;
+    let Some((database_url, url)) = new_database("dropped_sending").await else {
+        return;
+    };
+    let engine = Arc::new(open(&database_url).await);
+    let table = "sent_rows";
+    let mut tx = engine.write().await.unwrap();
+    tx.execute_script(&format!("CREATE TABLE {table} (n BIGINT PRIMARY KEY)"))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    let mut first = engine.insert().await.unwrap();
+    first
+        .insert_many(
+            table,
+            &["n"],
+            OnConflict::Refuse,
+            vec![vec![Value::Int(Some(1))]],
+            &mut |_| {},
+        )
+        .await
+        .unwrap();
+    let second = tokio::spawn({
+        let engine = engine.clone();
+        async move { engine.insert().await.unwrap() }
+    });
+    while engine.inserts_waiting() < 1 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    // The first writer keeps its part and waits for the group, which the second now holds.
+    let first = tokio::spawn(first.commit());
+    let mut second = second.await.unwrap();
+    let cut_short = tokio::time::timeout(Duration::ZERO, second.execute("SELECT 1", vec![])).await;
+    assert!(cut_short.is_err(), "the statement was dropped unfinished");
+    drop(second);
+    let first = first.await.unwrap();
+    let kept = engine
+        .read_once(&format!("SELECT count(*) AS n FROM {table}"), vec![])
+        .await
+        .unwrap()[0]
+        .int("n")
+        .unwrap();
+    assert_eq!(
+        (first.is_ok(), kept),
+        (kept == 1, kept),
+        "the first writer was told {first:?} with {kept} of its rows kept"
+    );
+    drop(engine);
+    drop_database(&url, &database_url).await;
+}
+
 /// An insert's check, read before its turn, is kept only while nothing it reads has changed
 /// since. Here the check reads an organisation, counts its reads with a sequence, and sleeps so
 /// that an exclusive write can commit while it runs. With no write between, or one to a table

@@ -8,7 +8,11 @@
 //! A writer's commit returns only once its batch's commit is done, so an acknowledged write
 //! still survives a crash. A writer that fails, or is dropped, rolls its part back and leaves
 //! the rest of the batch alone. If the batch's commit fails, every writer in it gets the
-//! error, and none of their writes is kept.
+//! error, and none of their writes is kept; if the batch was lost before (see
+//! [`SharedConnection::lost`]), the error is [`EngineError::WithGroup`], which a writer may
+//! meet through no statement of its own, and so try again. An engine may also hold a writer's
+//! rows back and send the batch's together before its commit (PostgreSQL does); a failure
+//! there is the batch's, reported the same way.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -45,7 +49,8 @@ pub trait SharedConnection: Send + 'static {
     async fn roll_back(&mut self);
     /// Whether the transaction can no longer commit what its writers kept: it has ended (SQLite
     /// ends one on its own on a full disk or an I/O error), or a statement outside any
-    /// writer's savepoint failed (PostgreSQL would then turn the commit into a rollback).
+    /// writer's savepoint failed or was left unfinished (PostgreSQL would then turn the commit
+    /// into a rollback, or commit without rows the writers were told were kept).
     fn lost(&self) -> bool;
     /// Work for after a batch's writers have been told its outcome.
     fn after_batch(&mut self) {}
@@ -153,7 +158,7 @@ impl<C: SharedConnection> GroupCommit<C> {
 }
 
 /// Commits the open batch, if there is one, and tells its writers how it went. A batch that
-/// nobody released into is rolled back.
+/// no writer kept a part in is rolled back.
 async fn end_batch<C: SharedConnection>(turns: &mut Turns<C>) -> Result<(), EngineError> {
     let Some(batch) = turns.batch.take() else {
         return Ok(());

@@ -92,17 +92,26 @@ async fn commit_then(tx: Box<dyn engine::Tx>, forget: impl FnOnce()) -> StoreRes
     Ok(tx.commit().await?)
 }
 
+/// How many times an insert rolled back with its group is tried again on its own. Alone, it
+/// can still meet another group's failure: the rows that writers before it left to the group
+/// are sent before its own.
+const ALONE_ATTEMPTS: usize = 3;
+
 /// Runs an insert, and if it was rolled back with its group for a failure that need not be its
-/// own, once more settling alone (see `Tx::settle_alone`): the group's other writes then go
-/// in, and a write that fails fails on its own, with its own error.
+/// own, again settling alone (see `Tx::settle_alone`): the group's other writes then go in,
+/// and a write that fails fails on its own, with its own error.
 pub(crate) async fn insert_retrying<T, F>(attempt: impl Fn(bool) -> F) -> StoreResult<T>
 where
     F: Future<Output = StoreResult<T>>,
 {
-    match attempt(false).await {
-        Err(StoreError::Interrupted(_)) => attempt(true).await,
-        done => done,
+    let mut done = attempt(false).await;
+    for _ in 0..ALONE_ATTEMPTS {
+        if !matches!(done, Err(StoreError::Interrupted(_))) {
+            break;
+        }
+        done = attempt(true).await;
     }
+    done
 }
 
 impl From<EngineError> for StoreError {
