@@ -96,6 +96,23 @@ async fn drop_database(url: &str, database_url: &str) {
 }
 
 /// An engine on a test database.
+/// A new database (see [`new_database`]) with `schema` run in it, and an engine on it: the
+/// engine, the database's URL and the server's.
+async fn engine_with(
+    case: &'static str,
+    schema: &str,
+) -> Option<(std::sync::Arc<PostgresEngine>, String, String)> {
+    let (database_url, url) = new_database(case).await?;
+    run(&database_url, schema.to_owned())
+        .await
+        .expect("the schema is created");
+    Some((
+        std::sync::Arc::new(open(&database_url).await),
+        database_url,
+        url,
+    ))
+}
+
 async fn open(database_url: &str) -> PostgresEngine {
     PostgresEngine::open(database_url)
         .await
@@ -182,19 +199,12 @@ async fn held_back_inserts_are_seen_and_their_errors_named() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn inserts_share_commits_and_a_failed_one_leaves_the_rest() {
     use lienhoan_store_sql::engine::{AuditHead, Engine, OnConflict, Value};
-    use std::sync::Arc;
-    let Some((database_url, url)) = new_database("inserts_share_commits").await else {
+    let table = "group_writes";
+    let schema = format!("CREATE TABLE {table} (n BIGINT PRIMARY KEY, seq BIGINT NOT NULL UNIQUE)");
+    let Some((engine, database_url, url)) = engine_with("inserts_share_commits", &schema).await
+    else {
         return;
     };
-    let engine = Arc::new(open(&database_url).await);
-    let table = "group_writes";
-    let mut tx = engine.write().await.unwrap();
-    tx.execute_script(&format!(
-        "CREATE TABLE {table} (n BIGINT PRIMARY KEY, seq BIGINT NOT NULL UNIQUE)"
-    ))
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
     let head_row = "SELECT seq, hash FROM audit_head WHERE id = 1";
     let first_seq = engine.read_once(head_row, vec![]).await.unwrap()[0]
         .int("seq")
@@ -312,20 +322,13 @@ async fn inserts_share_commits_and_a_failed_one_leaves_the_rest() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_group_whose_held_rows_fail_keeps_none_of_them() {
     use lienhoan_store_sql::engine::{Engine, EngineError, OnConflict, Value};
-    use std::sync::Arc;
     use std::time::Duration;
-    let Some((database_url, url)) = new_database("held_rows_fail").await else {
+    let table = "group_rows";
+    let schema =
+        format!("CREATE TABLE {table} (n BIGINT PRIMARY KEY); INSERT INTO {table} VALUES (1000)");
+    let Some((engine, database_url, url)) = engine_with("held_rows_fail", &schema).await else {
         return;
     };
-    let engine = Arc::new(open(&database_url).await);
-    let table = "group_rows";
-    let mut tx = engine.write().await.unwrap();
-    tx.execute_script(&format!(
-        "CREATE TABLE {table} (n BIGINT PRIMARY KEY); INSERT INTO {table} VALUES (1000)"
-    ))
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
     let mut events = engine.subscribe();
     let write = |n: i64| {
         let engine = engine.clone();
@@ -461,18 +464,12 @@ async fn an_incident_that_fails_in_its_group_fails_alone() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_writer_dropped_while_sending_its_groups_rows_loses_none() {
     use lienhoan_store_sql::engine::{Engine, OnConflict, Value};
-    use std::sync::Arc;
     use std::time::Duration;
-    let Some((database_url, url)) = new_database("dropped_sending").await else {
+    let table = "sent_rows";
+    let schema = format!("CREATE TABLE {table} (n BIGINT PRIMARY KEY)");
+    let Some((engine, database_url, url)) = engine_with("dropped_sending", &schema).await else {
         return;
     };
-    let engine = Arc::new(open(&database_url).await);
-    let table = "sent_rows";
-    let mut tx = engine.write().await.unwrap();
-    tx.execute_script(&format!("CREATE TABLE {table} (n BIGINT PRIMARY KEY)"))
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
 
     let mut first = engine.insert().await.unwrap();
     first
