@@ -1,5 +1,6 @@
-//! Inserts a PostgreSQL transaction holds back to send with its next statement, and the typed
-//! arrays that carry many rows as a few parameters.
+//! Inserts a PostgreSQL transaction holds back to send with its next statement (or that its
+//! insert group sends before it commits, see `shared`), and the typed arrays that carry many
+//! rows as a few parameters.
 
 use std::collections::HashMap;
 
