@@ -134,24 +134,26 @@ impl PendingInsert {
         }
         Ok(())
     }
+}
 
-    /// Rows with one array per column, typed by the first row.
-    fn arrays(&self) -> Result<(Vec<&'static str>, Vec<ColumnArray>), EngineError> {
-        let Some(first) = self.rows.first() else {
-            return Ok((Vec::new(), Vec::new()));
-        };
-        let types = first.iter().map(array_type).collect();
-        let mut arrays: Vec<ColumnArray> = first
-            .iter()
-            .map(|v| ColumnArray::for_value(v, self.rows.len()))
-            .collect();
-        for row in &self.rows {
-            for (array, value) in arrays.iter_mut().zip(row) {
-                array.push(value.clone())?;
-            }
+/// Rows as one array per column, typed by the first row.
+fn column_arrays(
+    rows: Vec<Vec<Value>>,
+) -> Result<(Vec<&'static str>, Vec<ColumnArray>), EngineError> {
+    let Some(first) = rows.first() else {
+        return Ok((Vec::new(), Vec::new()));
+    };
+    let types = first.iter().map(array_type).collect();
+    let mut arrays: Vec<ColumnArray> = first
+        .iter()
+        .map(|v| ColumnArray::for_value(v, rows.len()))
+        .collect();
+    for row in rows {
+        for (array, value) in arrays.iter_mut().zip(row) {
+            array.push(value)?;
         }
-        Ok((types, arrays))
     }
+    Ok((types, arrays))
 }
 
 impl PendingInserts {
@@ -236,10 +238,10 @@ impl PendingInserts {
 
     /// The inserts and events as one statement: every insert but the last as a `WITH` part,
     /// and the events published by its last part.
-    pub(crate) fn statement(self, channel: &str) -> Result<(String, PgArguments), EngineError> {
+    pub(crate) fn statement(mut self, channel: &str) -> Result<(String, PgArguments), EngineError> {
         use sqlx::Arguments;
         let mut args = PgArguments::default();
-        let events = self.events.clone();
+        let events = std::mem::take(&mut self.events);
         let mut parts = self.parts(&mut args)?;
         if !events.is_empty() {
             args.add(channel).map_err(other)?;
@@ -264,7 +266,7 @@ impl PendingInserts {
         let mut parts = Vec::with_capacity(self.inserts.len());
         let mut next = args.len() + 1;
         for insert in self.inserts {
-            let (types, arrays) = insert.arrays()?;
+            let (types, arrays) = column_arrays(insert.rows)?;
             let placeholders: Vec<String> = types
                 .iter()
                 .enumerate()
