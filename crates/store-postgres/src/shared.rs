@@ -5,9 +5,7 @@
 
 use async_trait::async_trait;
 use lienhoan_store_sql::engine::{AuditHead, EngineError};
-use lienhoan_store_sql::group_commit::{
-    RELEASE_AND_SAVEPOINT, ROLL_BACK, SAVEPOINT, SharedConnection,
-};
+use lienhoan_store_sql::group_commit::{ROLL_BACK, SharedConnection, savepoint_after};
 use sqlx::{PgConnection, PgPool, Postgres, Row, Transaction};
 
 use crate::pending::PendingInserts;
@@ -113,12 +111,7 @@ impl InsertConnection {
         }
         if !self.writer_sent {
             self.send_held().await?;
-            let marks = if self.unreleased {
-                RELEASE_AND_SAVEPOINT
-            } else {
-                SAVEPOINT
-            };
-            self.run(marks).await?;
+            self.run(savepoint_after(self.unreleased)).await?;
             self.unreleased = false;
             self.writer_sent = true;
         }

@@ -23,11 +23,22 @@ use tokio::sync::{Mutex, OwnedMutexGuard, watch};
 use crate::engine::EngineError;
 
 /// Where one writer's changes start, inside the batch.
-pub const SAVEPOINT: &str = "SAVEPOINT one_write";
+const SAVEPOINT: &str = "SAVEPOINT one_write";
 /// Keeps the last writer's changes in the batch, and starts the next writer's. A writer's
 /// commit may leave its savepoint open, to be released by the next writer's first statement
 /// or by the batch's commit: a round trip fewer for each write on a server engine.
-pub const RELEASE_AND_SAVEPOINT: &str = "RELEASE one_write; SAVEPOINT one_write";
+const RELEASE_AND_SAVEPOINT: &str = "RELEASE one_write; SAVEPOINT one_write";
+
+/// The statements that start a writer's savepoint, releasing first the one the last kept
+/// writer left `unreleased`.
+pub fn savepoint_after(unreleased: bool) -> &'static str {
+    if unreleased {
+        RELEASE_AND_SAVEPOINT
+    } else {
+        SAVEPOINT
+    }
+}
+
 /// Drops one writer's changes and leaves the batch's others.
 pub const ROLL_BACK: &str = "ROLLBACK TO one_write; RELEASE one_write";
 

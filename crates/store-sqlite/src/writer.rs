@@ -7,9 +7,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use lienhoan_store_sql::engine::EngineError;
-use lienhoan_store_sql::group_commit::{
-    GroupCommit, RELEASE_AND_SAVEPOINT, ROLL_BACK, SAVEPOINT, SharedConnection,
-};
+use lienhoan_store_sql::group_commit::{GroupCommit, ROLL_BACK, SharedConnection, savepoint_after};
 use rusqlite::Connection;
 
 use crate::checkpoints::Checkpoints;
@@ -91,12 +89,7 @@ impl SharedConnection for WriterConnection {
     }
 
     async fn start_writer(&mut self) -> Result<(), EngineError> {
-        let statements = if self.unreleased {
-            RELEASE_AND_SAVEPOINT
-        } else {
-            SAVEPOINT
-        };
-        self.unreleased = false;
+        let statements = savepoint_after(std::mem::take(&mut self.unreleased));
         self.run(statements)
     }
 
