@@ -414,10 +414,7 @@ impl PgTx {
     }
 
     async fn rows(&mut self, sql: String, args: PgArguments) -> Result<Vec<Row>, EngineError> {
-        let done = match self.conn().await {
-            Ok(conn) => fetch_with(conn, sql, args).await,
-            Err(e) => Err(e),
-        };
+        let done = async { fetch_with(self.conn().await?, sql, args).await }.await;
         self.noted(done)
     }
 
@@ -437,10 +434,7 @@ impl PgTx {
     }
 
     async fn send(&mut self, inserts: PendingInserts) -> Result<(), EngineError> {
-        let done = match self.conn().await {
-            Ok(conn) => send_inserts(conn, inserts).await,
-            Err(e) => Err(e),
-        };
+        let done = async { send_inserts(self.conn().await?, inserts).await }.await;
         self.noted(done)
     }
 
@@ -551,14 +545,14 @@ impl Tx for PgTx {
     async fn execute(&mut self, sql: &str, params: Vec<Value>) -> Result<u64, EngineError> {
         self.flush().await?;
         let args = arguments(params)?;
-        let done = match self.conn().await {
-            Ok(conn) => sqlx::query_with(AssertSqlSafe(sql.to_owned()), args)
-                .execute(conn)
+        let done = async {
+            sqlx::query_with(AssertSqlSafe(sql.to_owned()), args)
+                .execute(self.conn().await?)
                 .await
                 .map(|done| done.rows_affected())
-                .map_err(engine_error),
-            Err(e) => Err(e),
-        };
+                .map_err(engine_error)
+        }
+        .await;
         self.noted(done)
     }
 
@@ -626,14 +620,14 @@ impl Tx for PgTx {
 
     async fn execute_script(&mut self, sql: &str) -> Result<(), EngineError> {
         self.flush().await?;
-        let done = match self.conn().await {
-            Ok(conn) => sqlx::raw_sql(AssertSqlSafe(sql.to_owned()))
-                .execute(conn)
+        let done = async {
+            sqlx::raw_sql(AssertSqlSafe(sql.to_owned()))
+                .execute(self.conn().await?)
                 .await
                 .map(|_| ())
-                .map_err(engine_error),
-            Err(e) => Err(e),
-        };
+                .map_err(engine_error)
+        }
+        .await;
         self.noted(done)
     }
 
