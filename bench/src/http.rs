@@ -185,21 +185,7 @@ where
 {
     let request = Arc::new(request);
     let issued = Arc::new(AtomicU64::new(0));
-    let done = Arc::new(AtomicBool::new(false));
-    let sampler = {
-        let done = done.clone();
-        tokio::spawn(async move {
-            let mut peak = Peak::default();
-            while !done.load(Ordering::Relaxed) {
-                peak = peak.max(Peak {
-                    rss: rss_mib(pid, "VmRSS:"),
-                    private: rss_mib(pid, "RssAnon:"),
-                });
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-            peak
-        })
-    };
+    let memory = MemorySampler::start(pid);
     let started = Instant::now();
     let mut tasks = Vec::new();
     for k in 0..clients {
@@ -262,7 +248,37 @@ where
         first_error = first_error.or(first);
     }
     let seconds = started.elapsed().as_secs_f64();
-    done.store(true, Ordering::Relaxed);
-    let peak = sampler.await.unwrap_or_default();
+    let peak = memory.stop().await;
     (summarise(all, errors, seconds, first_error), peak)
+}
+
+/// The server's memory, sampled every 100 ms from `start` to `stop`.
+pub struct MemorySampler {
+    done: Arc<AtomicBool>,
+    sampler: tokio::task::JoinHandle<Peak>,
+}
+
+impl MemorySampler {
+    pub fn start(pid: u32) -> Self {
+        let done = Arc::new(AtomicBool::new(false));
+        let until = done.clone();
+        let sampler = tokio::spawn(async move {
+            let mut peak = Peak::default();
+            while !until.load(Ordering::Relaxed) {
+                peak = peak.max(Peak {
+                    rss: rss_mib(pid, "VmRSS:"),
+                    private: rss_mib(pid, "RssAnon:"),
+                });
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            peak
+        });
+        Self { done, sampler }
+    }
+
+    /// The largest values seen.
+    pub async fn stop(self) -> Peak {
+        self.done.store(true, Ordering::Relaxed);
+        self.sampler.await.unwrap_or_default()
+    }
 }

@@ -5,6 +5,7 @@ mod dataset;
 mod http;
 mod load;
 mod raw;
+mod wrk;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -572,27 +573,26 @@ async fn bench_engine(args: &Args, engine: EngineName) -> anyhow::Result<(u32, u
     ];
     for (label, as_admin, text) in workloads {
         phase(&format!("{name}: reads, {label}, 64 clients"));
-        let client = client.clone();
-        let url = format!("{base}/api/v1/incidents");
-        let tokens = officer_tokens.clone();
-        let admin = admin.clone();
-        let text = text.map(str::to_owned);
-        let (lat, reads_peak) = run_load(64, 100_000, phase_time, server.pid, move |k, _| {
-            let token = if as_admin {
-                &admin
-            } else {
-                &tokens[k % tokens.len()]
-            };
-            let mut r = client
-                .get(&url)
+        let mut query = vec![("limit", "50")];
+        query.extend(text.map(|q| ("q", q)));
+        let url = reqwest::Url::parse_with_params(&format!("{base}/api/v1/incidents"), &query)?;
+        let path = format!("{}?{}", url.path(), url.query().unwrap_or_default());
+        let tokens = if as_admin {
+            vec![admin.clone()]
+        } else {
+            officer_tokens.clone()
+        };
+        // Every viewer's answer is a page before any is timed: errors answer fast.
+        for token in &tokens {
+            client
+                .get(url.clone())
                 .bearer_auth(token)
-                .query(&[("limit", "50")]);
-            if let Some(q) = &text {
-                r = r.query(&[("q", q.as_str())]);
-            }
-            r
-        })
-        .await;
+                .send()
+                .await?
+                .error_for_status()?;
+        }
+        let (lat, reads_peak) =
+            wrk::reads(&base, &path, &tokens, 64, phase_time, server.pid).await?;
         peak = peak.max(reads_peak);
         reads.insert(label.into(), serde_json::to_value(&lat)?);
     }
