@@ -1,7 +1,7 @@
 //! The reads' load generator: `wrk` (Debian), driven by `bench/reads.lua`. It shares the two
-//! cores with the server, and costs it less of them than an HTTP client in this process did:
-//! on the same server and database, officers' lists ran at 4,300–5,600 requests a second
-//! under `wrk` against 3,100 under the client of [`crate::http::run_load`].
+//! cores with the server and costs it less of them than an HTTP client in this process did:
+//! in runs alternating the two on one SQLite 1M database (bench/RESULTS.md, 5 December),
+//! the server answered 11–29 % more requests a second under `wrk`.
 
 use std::path::Path;
 use std::time::Duration;
