@@ -95,7 +95,6 @@ async fn drop_database(url: &str, database_url: &str) {
     }
 }
 
-/// An engine on a test database.
 /// A new database (see [`new_database`]) with `schema` run in it, and an engine on it: the
 /// engine, the database's URL and the server's.
 async fn engine_with(
@@ -113,6 +112,7 @@ async fn engine_with(
     ))
 }
 
+/// An engine on a test database.
 async fn open(database_url: &str) -> PostgresEngine {
     PostgresEngine::open(database_url)
         .await
